@@ -1,0 +1,32 @@
+"""convergence_lab: plumbing for the "Why Won't It Converge?" book.
+
+The lessons (models, losses, optimizer steps, bugs and fixes) live in the notebooks.
+This package holds what a reader should not have to read twice: seeded data, a
+recorded training loop, batched sweeps, plots, slider explorers and input checks.
+"""
+
+from .data import parity_data
+from .errors import LessonInputError, check_int, check_learning_rate, check_range
+from .explorer import Control, Explorer, choice, int_slider, log_slider, slider, toggle
+from .notebook import format_lesson_error, setup_notebook
+from .plots import (
+    COLORS,
+    correctness_strip,
+    mark_divergence,
+    new_figure,
+    outcome_map,
+    plot_trace,
+    show_message,
+    use_book_style,
+)
+from .sweep import SweepResult, sweep
+from .training import History, fit, named_tensors
+
+__all__ = [
+    "COLORS", "Control", "Explorer", "History", "LessonInputError", "SweepResult",
+    "check_int", "check_learning_rate", "check_range", "choice", "correctness_strip",
+    "fit", "format_lesson_error", "int_slider", "log_slider", "mark_divergence",
+    "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace",
+    "setup_notebook", "show_message", "slider", "sweep", "toggle", "use_book_style",
+]
+__version__ = "0.1.0"

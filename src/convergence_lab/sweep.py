@@ -1,0 +1,138 @@
+"""Batched sweeps: many training settings in one vectorised run.
+
+A slider explorer or a heatmap needs hundreds of runs. Training them one by one pays
+Python and autograd overhead per run; stacking them along a leading "setting" axis
+pays it once. Settings never mix: each setting's loss depends only on its own slice
+of the parameters, so the gradient of the summed loss is each setting's own gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import LessonInputError, check_int
+
+__all__ = ["SweepResult", "sweep"]
+
+
+@dataclass
+class SweepResult:
+    """What :func:`sweep` recorded for K settings.
+
+    ``loss[s, k]`` is setting k's loss before step s (row ``steps`` is the loss after
+    the last step); after a setting diverges its entries are NaN. ``diverged_at[k]`` is
+    the step at which setting k's loss or parameters stopped being finite, or -1.
+    ``params`` holds the final parameters (the last finite ones for diverged settings),
+    ``trajectory`` the parameters before every step and after the last, if recorded.
+    """
+
+    loss: np.ndarray
+    params: dict[str, np.ndarray]
+    diverged_at: np.ndarray
+    trajectory: dict[str, np.ndarray] | None = None
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.diverged_at >= 0
+
+    @property
+    def final_loss(self) -> np.ndarray:
+        return self.loss[-1]
+
+
+def _learning_rates(lr, k: int) -> torch.Tensor:
+    rates = torch.as_tensor(np.asarray(lr, dtype=np.float64)).reshape(-1)
+    if rates.numel() == 1:
+        rates = rates.expand(k)
+    if rates.numel() != k:
+        raise LessonInputError(f"sweep() got {rates.numel()} learning rates for {k} settings.")
+    bad = ~(torch.isfinite(rates) & (rates > 0))
+    if bad.any():
+        first = int(bad.nonzero()[0])
+        raise LessonInputError(
+            f"Every learning rate in a sweep must be a finite number above 0; "
+            f"setting {first} has {float(rates[first]):g}."
+        )
+    return rates
+
+
+def sweep(
+    loss_fn: Callable[[dict[str, torch.Tensor], int], torch.Tensor],
+    init: Mapping[str, torch.Tensor],
+    lr,
+    steps: int,
+    *,
+    record_params: bool = False,
+) -> SweepResult:
+    """Run gradient descent on K independent settings at once.
+
+    ``init`` maps names to tensors whose first axis has length K (one slice per
+    setting). ``loss_fn(params, step)`` returns a tensor of K losses, one per setting;
+    ``step`` lets it pick a mini-batch. ``lr`` is one learning rate per setting (or one
+    for all). Each step is ``p <- p - lr * dloss/dp`` for every setting still finite.
+    """
+    steps = check_int(steps, "The number of steps", 1)
+    if not init:
+        raise LessonInputError("sweep() needs at least one parameter in init.")
+    sizes = {name: t.shape[0] if t.dim() else 0 for name, t in init.items()}
+    k = next(iter(sizes.values()))
+    if k == 0 or any(s != k for s in sizes.values()):
+        raise LessonInputError(
+            "Every tensor in init needs the same leading 'setting' axis; got sizes "
+            + ", ".join(f"{n}: {s}" for n, s in sizes.items())
+        )
+    params = {n: t.detach().clone().requires_grad_(True) for n, t in init.items()}
+    dtype = next(iter(params.values())).dtype
+    rates = _learning_rates(lr, k).to(dtype)
+
+    alive = torch.ones(k, dtype=torch.bool)
+    diverged_at = torch.full((k,), -1, dtype=torch.long)
+    losses = torch.full((steps + 1, k), float("nan"), dtype=torch.float64)
+    trajectory = {n: [] for n in params} if record_params else None
+
+    for s in range(steps + 1):
+        if trajectory is not None:
+            for n, p in params.items():
+                trajectory[n].append(p.detach().clone())
+        loss = loss_fn(params, s)
+        if loss.shape != (k,):
+            raise LessonInputError(
+                f"loss_fn must return one loss per setting, shape ({k},); got {tuple(loss.shape)}."
+            )
+        finite = torch.isfinite(loss.detach())
+        newly = alive & ~finite
+        diverged_at[newly] = s
+        alive &= finite
+        losses[s] = torch.where(alive, loss.detach().double(), torch.nan)
+        if s == steps or not alive.any():
+            break
+        grads = torch.autograd.grad(loss[alive].sum(), list(params.values()), allow_unused=True)
+        with torch.no_grad():
+            # Compute every tensor's update first: a setting whose update overflows in
+            # any tensor keeps all of its last finite values.
+            moved = {}
+            ok = torch.ones(k, dtype=torch.bool)
+            for (name, p), g in zip(params.items(), grads, strict=True):
+                if g is not None:
+                    moved[name] = p - rates.view((k,) + (1,) * (p.dim() - 1)) * g
+                    ok &= torch.isfinite(moved[name]).reshape(k, -1).all(dim=1)
+            diverged_at[alive & ~ok] = s + 1
+            alive &= ok
+            for name, new in moved.items():
+                p = params[name]
+                p.copy_(torch.where(alive.view((k,) + (1,) * (p.dim() - 1)), new, p))
+
+    result_params = {n: p.detach().numpy().copy() for n, p in params.items()}
+    traj = None
+    if trajectory is not None:
+        traj = {n: torch.stack(v).numpy() for n, v in trajectory.items()}
+    return SweepResult(
+        loss=losses.numpy(),
+        params=result_params,
+        diverged_at=diverged_at.numpy(),
+        trajectory=traj,
+    )

@@ -1,0 +1,44 @@
+import math
+
+import pytest
+
+from convergence_lab import LessonInputError, check_int, check_learning_rate, check_range
+
+
+def test_learning_rate_accepts_positive_numbers():
+    assert check_learning_rate(4e-4) == 4e-4
+    assert check_learning_rate(1) == 1.0
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1e-3, math.inf, math.nan])
+def test_learning_rate_rejects_zero_negative_and_non_finite(bad):
+    with pytest.raises(LessonInputError, match="must be a finite number above 0"):
+        check_learning_rate(bad)
+
+
+@pytest.mark.parametrize("bad", ["0.1", None, True])
+def test_learning_rate_rejects_non_numbers(bad):
+    with pytest.raises(LessonInputError, match="must be a number"):
+        check_learning_rate(bad)
+
+
+def test_lesson_error_is_a_value_error():
+    assert issubclass(LessonInputError, ValueError)
+
+
+def test_check_int_accepts_whole_floats_and_says_why():
+    assert check_int(3.0, "N", 2) == 3
+    with pytest.raises(LessonInputError, match=r"N must be at least 2 \(needs two\), got 1"):
+        check_int(1, "N", 2, why="needs two")
+    with pytest.raises(LessonInputError, match="whole number"):
+        check_int(2.5, "N", 2)
+    with pytest.raises(LessonInputError, match="whole number"):
+        check_int(True, "N", 0)
+
+
+def test_check_range():
+    assert check_range(0.5, "w", 0, 1) == 0.5
+    with pytest.raises(LessonInputError, match="between 0 and 1, got 2"):
+        check_range(2, "w", 0, 1)
+    with pytest.raises(LessonInputError, match="must be a number"):
+        check_range("x", "w", 0, 1)

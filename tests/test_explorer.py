@@ -1,0 +1,177 @@
+import io
+
+import numpy as np
+import PIL.Image
+import pytest
+
+import convergence_lab as cl
+from convergence_lab import LessonInputError
+
+
+def setup(axes):
+    ax = axes[0]
+    ax.set(xlim=(0, 10), ylim=(-1, 100))
+    return {"line": ax.plot([], [])[0], "title": ax.set_title(" ")}
+
+
+def draw(art, lr, n, flag=False):
+    lr = cl.check_learning_rate(lr)
+    n = cl.check_int(n, "n", 2)
+    x = np.arange(n)
+    art["line"].set_data(x, lr * x**2)
+    art["title"].set_text(f"lr={lr:g} n={n} flag={flag}")
+
+
+CONTROLS = {
+    "lr": cl.log_slider("learning rate", 1e-2, 1e-4, 1.0),
+    "n": cl.int_slider("n", 5, 2, 10),
+    "flag": cl.toggle("flag"),
+}
+
+
+def make():
+    return cl.Explorer(setup, draw, CONTROLS, layout=(1, 1), figsize=(4, 3))
+
+
+def test_render_returns_a_png_of_the_figure_size():
+    ex = make()
+    png = ex.render()
+    image = PIL.Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    assert image.size == (4 * 80, 3 * 80)
+    assert ex.message == ""
+    assert ex.artists["title"].get_text() == "lr=0.01 n=5 flag=False"
+
+
+def test_update_keeps_values_and_render_does_not():
+    ex = make()
+    ex.update(n=7)
+    assert ex.values["n"] == 7
+    ex.render(n=9)
+    assert ex.values["n"] == 7
+    assert ex.artists["title"].get_text().endswith("n=9 flag=False")
+
+
+def test_frames_differ_when_values_differ_and_repeat_when_equal():
+    ex = make()
+    a, b, a_again = ex.render(lr=0.5), ex.render(lr=1.0), ex.render(lr=0.5)
+    assert a != b and a == a_again
+
+
+@pytest.mark.parametrize("bad, text", [
+    ({"lr": 0}, "learning rate must be a finite number above 0"),
+    ({"lr": -1.0}, "learning rate must be a finite number above 0"),
+    ({"n": 1}, "n must be at least 2"),
+    ({"speed": 3}, "Unknown setting(s): speed"),
+])
+def test_bad_input_becomes_a_message_not_an_exception(bad, text):
+    ex = make()
+    ex.render(**bad)
+    assert text in ex.message
+    assert text.split()[0] in ex._message.get_text()
+    ex.render()  # the next good frame clears it
+    assert ex.message == ""
+
+
+def test_errors_other_than_input_errors_still_raise():
+    def broken(art, **values):
+        raise RuntimeError("bug in the chapter")
+
+    ex = cl.Explorer(setup, lambda art, **v: None, CONTROLS, layout=(1, 1))
+    ex.draw = broken
+    with pytest.raises(RuntimeError, match="bug in the chapter"):
+        ex.render()
+
+
+def test_controls_validate_their_ranges():
+    with pytest.raises(ValueError, match="outside its range"):
+        cl.Explorer(setup, draw, {"lr": cl.log_slider("lr", 10, 1e-3, 1)})
+    with pytest.raises(ValueError, match="needs min > 0"):
+        cl.Explorer(setup, draw, {"lr": cl.log_slider("lr", 0.1, 0, 1)})
+    with pytest.raises(ValueError, match="min must be below max"):
+        cl.Explorer(setup, draw, {"w": cl.slider("w", 1, 2, 1)})
+    with pytest.raises(ValueError, match="not an option"):
+        cl.Explorer(setup, draw, {"c": cl.choice("c", ["a", "b"], "z")})
+    with pytest.raises(TypeError, match="setup and draw must be functions"):
+        cl.Explorer(None, draw, CONTROLS)
+    with pytest.raises(TypeError, match="setup must return artists"):
+        cl.Explorer(lambda axes: 42, draw, CONTROLS)
+
+
+def test_widgets_use_the_shared_ipywidgets_api():
+    import ipywidgets as w
+
+    kinds = {
+        "log": (cl.log_slider("a", 1e-2, 1e-4, 1), w.FloatLogSlider),
+        "float": (cl.slider("b", 0.5, 0, 1), w.FloatSlider),
+        "int": (cl.int_slider("c", 3, 1, 9), w.IntSlider),
+        "choice": (cl.choice("d", ["x", "y"], "y"), w.Dropdown),
+        "bool": (cl.toggle("e", True), w.Checkbox),
+    }
+    for control, widget_type in kinds.values():
+        widget = control.widget()
+        assert isinstance(widget, widget_type)
+        assert widget.value == pytest.approx(control.default)
+
+
+def test_a_slider_move_redraws_through_the_widget_callback(monkeypatch):
+    ex = make()
+    box = ex._widgets()
+    n_slider = box.children[1]
+    n_slider.value = 8
+    assert ex.values["n"] == 8
+    assert ex.artists["title"].get_text().endswith("n=8 flag=False")
+
+
+def test_show_displays_sliders_then_the_static_figure(monkeypatch):
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(("update", obj))
+
+    def fake_display(obj, display_id=False):
+        shown.append(("display", obj))
+        return Handle() if display_id else None
+
+    monkeypatch.setattr("IPython.display.display", fake_display)
+    ex = make()
+    ex.show()
+    kinds = [type(obj).__name__ for _, obj in shown]
+    assert kinds == ["VBox", "Image"]
+    ex.update(lr=0.5)
+    assert shown[-1][0] == "update" and shown[-1][1].data == ex.render()
+
+
+def test_preview_leaves_the_values_alone():
+    ex = make()
+    image = ex.preview(lr=0.5)
+    assert image.data[:4] == b"\x89PNG"
+    assert ex.values["lr"] == pytest.approx(1e-2)
+
+
+def test_render_records_its_time():
+    ex = make()
+    ex.render()
+    assert 0 < ex.last_seconds < 5
+
+
+def test_explorer_redraw_stays_fast_enough_for_a_smoke_check():
+    # Not the benchmark (benchmarks/bench_explorer.py is); a guard against a
+    # regression to full redraws, with a generous bound.
+    ex = make()
+    ex.render()
+    times = []
+    for lr in np.geomspace(1e-4, 1, 10):
+        ex.render(lr=lr)
+        times.append(ex.last_seconds)
+    assert np.median(times) < 0.5
+
+
+def test_lesson_input_error_in_setup_defaults_does_not_break_construction():
+    def draw_bad_default(art, lr, n, flag=False):
+        raise LessonInputError("no data yet")
+
+    ex = cl.Explorer(setup, draw_bad_default, CONTROLS, layout=(1, 1))
+    ex.render()
+    assert ex.message == "no data yet"

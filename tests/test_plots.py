@@ -1,0 +1,59 @@
+import matplotlib
+import numpy as np
+import pytest
+
+import convergence_lab as cl
+
+matplotlib.use("agg")
+
+
+def test_use_book_style_sets_the_rc_params():
+    cl.use_book_style()
+    assert matplotlib.rcParams["axes.spines.top"] is False
+    assert matplotlib.rcParams["axes.grid"] is True
+
+
+def test_new_figure_returns_flat_axes_detached_from_pyplot():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    fig, axes = cl.new_figure(3, 2, width=6, height=4)
+    assert len(axes) == 6
+    assert plt.get_fignums() == before  # not auto-shown at the end of a cell
+    assert tuple(fig.get_size_inches()) == (6, 4)
+
+
+def test_plot_trace_and_divergence_marker():
+    fig, (ax,) = cl.new_figure()
+    cl.plot_trace(ax, np.arange(5.0), label="w", target=2.0, target_label="t")
+    assert len(ax.lines) == 2
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), np.arange(5.0))
+    cl.mark_divergence(ax, 3)
+    assert any("diverged at epoch 3" in t.get_text() for t in ax.texts)
+
+
+def test_show_message_replaces_the_axes_content():
+    fig, (ax,) = cl.new_figure()
+    ax.plot([1, 2])
+    cl.show_message(ax, "learning rate must be positive")
+    assert not ax.lines and not ax.axison
+    assert ax.texts[0].get_text() == "learning rate must be positive"
+
+
+def test_outcome_map_draws_codes_and_a_legend():
+    fig, (ax,) = cl.new_figure()
+    outcome = np.array([[0, 1, 2], [2, 2, 0]])
+    cl.outcome_map(ax, [1, 10, 100], [1e-3, 1e-2], outcome, ["a", "b", "c"], ["r", "y", "g"])
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="expected"):
+        cl.outcome_map(ax, [1, 10], [1e-3, 1e-2], outcome, ["a", "b", "c"], ["r", "y", "g"])
+
+
+def test_correctness_strip_lays_answers_out_in_rows():
+    fig, (ax,) = cl.new_figure()
+    correct = np.arange(120) % 3 != 0
+    cl.correctness_strip(ax, correct, width=60)
+    image = ax.images[0].get_array()
+    assert image.shape == (2, 60)
+    assert ax.get_title() == f"{correct.mean():.1%} correct"
