@@ -1,0 +1,38 @@
+# The project's commands. Each installs what it needs into .venv first (once).
+#   make book      install everything and build the site into _build/html
+#   make test      unit tests, notebook policy tests, the book build, nbval on every notebook
+#   make execute   re-execute every notebook in place, each in a fresh kernel
+#   make bench     the explorer and sweep benchmarks
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install book test execute bench lint clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# --all: re-read every page, so a warning in an unchanged page still fails the build.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+execute: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_explorer.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks tools
+
+clean:
+	rm -rf _build

@@ -1,0 +1,66 @@
+"""The website: a warnings-as-errors build that shows what the notebooks show."""
+
+import html
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, book_notebooks, load
+
+JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [JUPYTER_BOOK, "build", str(ROOT), "--path-output", str(out), "--all",
+         "--warningiserror", "--nitpick", "--keep-going"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "WARNING" not in proc.stdout + proc.stderr
+    return out / "_build" / "html"
+
+
+def page_for(site, notebook):
+    return site / notebook.relative_to(ROOT).with_suffix(".html")
+
+
+def visible_text(page_html):
+    text = re.sub(r"<[^>]+>", "", page_html)
+    return html.unescape(text)
+
+
+def test_the_site_has_an_index(site):
+    assert (site / "index.html").exists()
+
+
+@pytest.mark.parametrize("notebook", book_notebooks(), ids=lambda p: p.name)
+def test_page_shows_every_printed_line_and_figure(site, notebook):
+    page = page_for(site, notebook).read_text()
+    text = visible_text(page)
+    nb = load(notebook)
+    pngs = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.outputs:
+            if out.output_type == "stream" and out.name == "stdout":
+                for line in out.text.splitlines():
+                    assert line.strip() in text, f"not on the page: {line!r}"
+            pngs += "image/png" in out.get("data", {})
+    assert pngs > 0
+    assert len(re.findall(r"<img[^>]+src=\"[^\"]+\.png\"", page)) >= pngs
+
+
+@pytest.mark.parametrize("notebook", book_notebooks(), ids=lambda p: p.name)
+def test_colab_button_opens_this_notebook_on_main(site, notebook, config):
+    page = page_for(site, notebook).read_text()
+    org_repo = config["repository"]["url"].removeprefix("https://github.com/").rstrip("/")
+    links = set(re.findall(r"https://colab\.research\.google\.com/github/([^\"]+)", page))
+    rel = notebook.relative_to(ROOT).as_posix()
+    assert links == {f"{org_repo}/blob/main/{rel}"}
+    assert (ROOT / rel).exists()

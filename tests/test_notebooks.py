@@ -1,0 +1,101 @@
+"""Policy for every notebook in the book: what nbval, the website and Colab rely on."""
+
+import re
+
+import pytest
+from conftest import ROOT, book_notebooks, load
+
+NOTEBOOKS = book_notebooks()
+IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def toc_files(toc):
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return files
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_there_is_at_least_one_chapter():
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_listed_in_the_table_of_contents(path, toc):
+    stem = str(path.relative_to(ROOT).with_suffix(""))
+    assert stem in toc_files(toc)
+
+
+def test_every_toc_entry_exists(toc):
+    for entry in toc_files(toc):
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), entry
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_executed_top_to_bottom_in_one_fresh_kernel(path):
+    nb = load(path)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    counts = [c.execution_count for c in code_cells(nb)]
+    assert counts == list(range(1, len(counts) + 1))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_errors_tracebacks_or_brittle_floats(path):
+    for i, cell in enumerate(code_cells(load(path))):
+        for out in cell.outputs:
+            assert out.output_type != "error", f"code cell {i} stores an error"
+            text = out.get("text", "") + out.get("data", {}).get("text/plain", "")
+            assert "Traceback" not in text, f"code cell {i} prints a traceback"
+            assert not re.search(r"\d\.\d{9,}", text), f"code cell {i} prints a 9+ decimal float"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_opens_with_a_title(path):
+    first = load(path).cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_first_code_cell_installs_the_helper_from_the_configured_repository_in_colab_only(
+    path, config
+):
+    source = code_cells(load(path))[0].source
+    repo_url = config["repository"]["url"].rstrip("/")
+    assert 'if "google.colab" in sys.modules:' in source
+    installs = re.findall(r"%pip install .*git\+(\S+?)(?:\.git)?\"", source)
+    assert installs == [repo_url], installs
+
+
+def test_colab_launch_points_at_the_repository_and_branch(config):
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert config["repository"]["branch"] == "main"
+    assert config["repository"]["url"].startswith("https://github.com/")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_widget_cells_are_compared_loosely_and_leave_a_plain_figure(path):
+    nb = load(path)
+    widget_cells = 0
+    for i, cell in enumerate(code_cells(nb)):
+        tags = cell.metadata.get("tags", [])
+        assert "nbval-skip" not in tags, f"code cell {i}: later cells need its variables"
+        kinds = [set(out.get("data", {})) for out in cell.outputs]
+        if any(WIDGET_VIEW in k for k in kinds):
+            widget_cells += 1
+            assert "nbval-ignore-output" in tags, f"code cell {i} shows widgets untagged"
+            assert any("image/png" in k for k in kinds), f"code cell {i} leaves no plain figure"
+    if widget_cells:
+        assert WIDGET_STATE in nb.metadata.get("widgets", {}), "widget state not saved"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_figures_are_png_and_not_svg(path):
+    for cell in code_cells(load(path)):
+        for out in cell.outputs:
+            assert "image/svg+xml" not in out.get("data", {})
