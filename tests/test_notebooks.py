@@ -99,3 +99,14 @@ def test_figures_are_png_and_not_svg(path):
     for cell in code_cells(load(path)):
         for out in cell.outputs:
             assert "image/svg+xml" not in out.get("data", {})
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_code_and_printed_lines_fit_the_page(path):
+    # The book's code column shows about 79 characters before scrolling sideways.
+    # The Colab install cell is folded away on the website, so it may be longer.
+    for i, cell in enumerate(code_cells(load(path))[1:], start=1):
+        lines = cell.source.splitlines()
+        lines += [ln for out in cell.outputs for ln in out.get("text", "").splitlines()]
+        too_long = [ln for ln in lines if len(ln) > 79]
+        assert not too_long, f"code cell {i}: {too_long[0]!r}"
