@@ -76,10 +76,32 @@ def test_sweep_rejects_malformed_shapes():
 
 def test_sweep_keeps_all_tensors_of_a_setting_that_overflows_in_one():
     def loss(params, step):
-        return params["a"] ** 2 + params["b"] ** 2 * torch.tensor([1.0, 2e38])  # finite loss, inf gradient
+        # setting 1: a finite loss whose gradient overflows float32
+        return params["a"] ** 2 + params["b"] ** 2 * torch.tensor([1.0, 2e38])
 
     result = sweep(loss, {"a": torch.ones(2), "b": torch.ones(2)}, lr=0.1, steps=5)
     assert result.diverged_at.tolist() == [-1, 1]
     # setting 1 stopped before its first update, so a keeps its start value too
     assert result.params["a"][1] == 1.0 and result.params["b"][1] == 1.0
     assert result.params["a"][0] < 1.0
+
+
+def test_sweep_with_manual_gradients_matches_autograd():
+    def loss_and_grads(params, step):
+        r = params["w"] - 1.0
+        return r**2, {"w": 2 * r}
+
+    lrs = [0.01, 0.1, 0.4]
+    manual = sweep(loss_and_grads, {"w": torch.zeros(3, dtype=torch.float64)}, lr=lrs,
+                   steps=20, manual_grads=True)
+    auto = sweep(quadratic, {"w": torch.zeros(3, dtype=torch.float64)}, lr=lrs, steps=20)
+    np.testing.assert_allclose(manual.loss, auto.loss)
+    np.testing.assert_allclose(manual.params["w"], auto.params["w"])
+
+
+def test_sweep_with_manual_gradients_needs_every_gradient():
+    def incomplete(params, step):
+        return params["w"] ** 2, {}
+
+    with pytest.raises(LessonInputError, match=r"no gradient for \['w'\]"):
+        sweep(incomplete, {"w": torch.ones(2)}, lr=0.1, steps=1, manual_grads=True)
