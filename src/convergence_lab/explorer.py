@@ -62,9 +62,12 @@ class Control:
         common = {"description": self.description, "continuous_update": False,
                   "style": {"description_width": "initial"}}
         if self.kind == "log":
-            return w.FloatLogSlider(value=self.default, base=10, min=np.log10(self.min),
-                                    max=np.log10(self.max), step=self.step or 0.1,
-                                    readout_format=".1e", **common)
+            # Exponents rounded to 4 decimals: exact enough, and a short widget repr.
+            return w.FloatLogSlider(value=self.default, base=10,
+                                    min=round(float(np.log10(self.min)), 4),
+                                    max=round(float(np.log10(self.max)), 4),
+                                    step=round(self.step or 0.1, 4),
+                                    readout_format=".3g", **common)
         if self.kind == "float":
             return w.FloatSlider(value=self.default, min=self.min, max=self.max,
                                  step=self.step or (self.max - self.min) / 100, **common)
