@@ -5,7 +5,7 @@ This package holds what a reader should not have to read twice: seeded data, a
 recorded training loop, batched sweeps, plots, slider explorers and input checks.
 """
 
-from .data import parity_data
+from .data import linear_data, parity_data
 from .errors import LessonInputError, check_int, check_learning_rate, check_range
 from .explorer import Control, Explorer, choice, int_slider, log_slider, slider, toggle
 from .notebook import format_lesson_error, setup_notebook
@@ -19,13 +19,15 @@ from .plots import (
     show_message,
     use_book_style,
 )
+from .shapes import check_same_shape, shape_guard
 from .sweep import SweepResult, sweep
 from .training import History, fit, named_tensors
 
 __all__ = [
     "COLORS", "Control", "Explorer", "History", "LessonInputError", "SweepResult",
-    "check_int", "check_learning_rate", "check_range", "choice", "correctness_strip",
-    "fit", "format_lesson_error", "int_slider", "log_slider", "mark_divergence",
+    "check_int", "check_learning_rate", "check_range", "check_same_shape", "choice",
+    "correctness_strip", "shape_guard",
+    "fit", "format_lesson_error", "int_slider", "linear_data", "log_slider", "mark_divergence",
     "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace",
     "setup_notebook", "show_message", "slider", "sweep", "toggle", "use_book_style",
 ]
