@@ -105,3 +105,28 @@ def test_sweep_with_manual_gradients_needs_every_gradient():
 
     with pytest.raises(LessonInputError, match=r"no gradient for \['w'\]"):
         sweep(incomplete, {"w": torch.ones(2)}, lr=0.1, steps=1, manual_grads=True)
+
+
+def test_sweep_rmsprop_matches_torch_optim_rmsprop():
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 2, dtype=torch.float64), torch.randn(8, dtype=torch.float64)
+    lrs = [0.01, 0.1]
+
+    def loss(params, step):
+        return ((params["w"] @ x.T - y) ** 2).mean(dim=1)
+
+    batched = sweep(loss, {"w": torch.zeros(2, 2, dtype=torch.float64)}, lr=lrs, steps=30,
+                    optimizer="rmsprop")
+    for k, lr in enumerate(lrs):
+        w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.RMSprop([w], lr=lr)
+        for _ in range(30):
+            opt.zero_grad()
+            ((x @ w - y) ** 2).mean().backward()
+            opt.step()
+        np.testing.assert_allclose(batched.params["w"][k], w.detach().numpy(), rtol=1e-12)
+
+
+def test_sweep_rejects_unknown_optimizers():
+    with pytest.raises(LessonInputError, match="'sgd' or 'rmsprop', got 'adam'"):
+        sweep(quadratic, {"w": torch.zeros(2)}, lr=0.1, steps=1, optimizer="adam")

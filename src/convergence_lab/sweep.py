@@ -68,6 +68,9 @@ def sweep(
     *,
     record_params: bool = False,
     manual_grads: bool = False,
+    optimizer: str = "sgd",
+    alpha: float = 0.99,
+    eps: float = 1e-8,
 ) -> SweepResult:
     """Run gradient descent on K independent settings at once.
 
@@ -79,7 +82,12 @@ def sweep(
     With ``manual_grads=True``, ``loss_fn`` returns ``(losses, grads)`` itself, grads
     being a dict like ``init`` (for example hand-written backpropagation); autograd is
     not used, which is several times faster for many tiny models.
+
+    ``optimizer="rmsprop"`` replaces the step by ``torch.optim.RMSprop``'s (defaults:
+    ``v <- alpha v + (1 - alpha) g^2``, ``p <- p - lr g / (sqrt(v) + eps)``).
     """
+    if optimizer not in ("sgd", "rmsprop"):
+        raise LessonInputError(f"optimizer must be 'sgd' or 'rmsprop', got {optimizer!r}.")
     steps = check_int(steps, "The number of steps", 1)
     if not init:
         raise LessonInputError("sweep() needs at least one parameter in init.")
@@ -101,6 +109,7 @@ def sweep(
 
     # One view per tensor of the per-setting learning rate, shaped to broadcast.
     rate_of = {n: rates.view((k,) + (1,) * (p.dim() - 1)) for n, p in params.items()}
+    square_avg = {n: torch.zeros_like(p) for n, p in params.items()}
     for s in range(steps + 1):
         if trajectory is not None:
             for n, p in params.items():
@@ -139,6 +148,10 @@ def sweep(
             ok = torch.ones(k, dtype=torch.bool)
             for (name, p), g in zip(params.items(), grads, strict=True):
                 if g is not None:
+                    if optimizer == "rmsprop":
+                        v = square_avg[name]
+                        v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+                        g = g / (v.sqrt() + eps)
                     moved[name] = p - rate_of[name] * g
                     finite = torch.isfinite(moved[name])
                     if not finite.all():
