@@ -35,3 +35,28 @@ def test_parity_data_rejects_ranges_without_two_integers(high):
 def test_parity_data_rejects_no_samples():
     with pytest.raises(LessonInputError, match="number of samples must be at least 1"):
         parity_data(0, high=10)
+
+
+def test_linear_data_follows_its_model():
+    from convergence_lab import linear_data
+
+    x, y = linear_data(20000, [5.0, 3.0], bias=1.0, noise=0.5, scale=100.0, seed=1)
+    assert x.shape == (20000, 2) and y.shape == (20000,)
+    assert x.dtype == torch.float32
+    assert abs(float(x.std()) - 100) < 2
+    residual = y - (x @ torch.tensor([5.0, 3.0]) + 1.0)
+    assert abs(float(residual.std()) - 0.5) < 0.02
+    assert torch.equal(linear_data(5, [1.0], seed=3)[0], linear_data(5, [1.0], seed=3)[0])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_samples": 0, "weights": [1.0]}, "number of samples must be at least 1"),
+    ({"n_samples": 5, "weights": []}, "at least one weight"),
+    ({"n_samples": 5, "weights": [1.0], "noise": -1.0}, "noise must be >= 0"),
+    ({"n_samples": 5, "weights": [1.0], "scale": 0.0}, "scale > 0"),
+])
+def test_linear_data_rejects_bad_input(kwargs, message):
+    from convergence_lab import linear_data
+
+    with pytest.raises(LessonInputError, match=message):
+        linear_data(**kwargs)
