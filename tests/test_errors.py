@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from convergence_lab import LessonInputError, check_int, check_learning_rate, check_range
+from convergence_lab import LessonInputError, check_int, check_learning_rate
 
 
 def test_learning_rate_accepts_positive_numbers():
@@ -34,11 +34,3 @@ def test_check_int_accepts_whole_floats_and_says_why():
         check_int(2.5, "N", 2)
     with pytest.raises(LessonInputError, match="whole number"):
         check_int(True, "N", 0)
-
-
-def test_check_range():
-    assert check_range(0.5, "w", 0, 1) == 0.5
-    with pytest.raises(LessonInputError, match="between 0 and 1, got 2"):
-        check_range(2, "w", 0, 1)
-    with pytest.raises(LessonInputError, match="must be a number"):
-        check_range("x", "w", 0, 1)

@@ -29,6 +29,15 @@ CONTROLS = {
 }
 
 
+def with_choice():
+    controls = {**CONTROLS, "size": cl.choice("hidden size", [2, 5], 5)}
+
+    def draw_size(art, lr, n, flag=False, size=5):
+        draw(art, lr, n, flag)
+
+    return cl.Explorer(setup, draw_size, controls, layout=(1, 1), figsize=(4, 3))
+
+
 def make():
     return cl.Explorer(setup, draw, CONTROLS, layout=(1, 1), figsize=(4, 3))
 
@@ -175,3 +184,20 @@ def test_lesson_input_error_in_setup_defaults_does_not_break_construction():
     ex = cl.Explorer(setup, draw_bad_default, CONTROLS, layout=(1, 1))
     ex.render()
     assert ex.message == "no data yet"
+
+
+def test_choice_values_outside_the_options_get_a_message_before_draw():
+    ex = with_choice()
+    ex.render(size=3)
+    assert ex.message == "hidden size must be one of 2, 5; got 3."
+    ex.render(size=2)
+    assert ex.message == ""
+
+
+def test_grid_index_finds_grid_values_and_refuses_others():
+    grid = 0.3 * 2 ** (np.arange(-4, 5) / 2)
+    assert cl.grid_index(0.3, grid, "learning rate") == 4
+    assert cl.grid_index(grid[0] * 1.005, grid, "learning rate") == 0  # slider rounding
+    for bad in [0.25, 100.0, 0.0, -1.0]:
+        with pytest.raises(LessonInputError, match=r"learning rate values from 0\.075 to 1\.2"):
+            cl.grid_index(bad, grid, "learning rate")

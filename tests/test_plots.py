@@ -23,21 +23,12 @@ def test_new_figure_returns_flat_axes_detached_from_pyplot():
     assert tuple(fig.get_size_inches()) == (6, 4)
 
 
-def test_plot_trace_and_divergence_marker():
+def test_plot_trace_with_a_target_line():
     fig, (ax,) = cl.new_figure()
     cl.plot_trace(ax, np.arange(5.0), label="w", target=2.0, target_label="t")
     assert len(ax.lines) == 2
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), np.arange(5.0))
-    cl.mark_divergence(ax, 3)
-    assert any("diverged at epoch 3" in t.get_text() for t in ax.texts)
-
-
-def test_show_message_replaces_the_axes_content():
-    fig, (ax,) = cl.new_figure()
-    ax.plot([1, 2])
-    cl.show_message(ax, "learning rate must be positive")
-    assert not ax.lines and not ax.axison
-    assert ax.texts[0].get_text() == "learning rate must be positive"
+    assert ax.get_xlabel() == "epoch"
 
 
 def test_outcome_map_draws_codes_and_a_legend():

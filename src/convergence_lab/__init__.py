@@ -6,17 +6,24 @@ recorded training loop, batched sweeps, plots, slider explorers and input checks
 """
 
 from .data import linear_data, parity_data
-from .errors import LessonInputError, check_int, check_learning_rate, check_range
-from .explorer import Control, Explorer, choice, int_slider, log_slider, slider, toggle
+from .errors import LessonInputError, check_int, check_learning_rate
+from .explorer import (
+    Control,
+    Explorer,
+    choice,
+    grid_index,
+    int_slider,
+    log_slider,
+    slider,
+    toggle,
+)
 from .notebook import format_lesson_error, setup_notebook
 from .plots import (
     COLORS,
     correctness_strip,
-    mark_divergence,
     new_figure,
     outcome_map,
     plot_trace,
-    show_message,
     use_book_style,
 )
 from .shapes import check_same_shape, shape_guard
@@ -25,10 +32,10 @@ from .training import History, fit, named_tensors
 
 __all__ = [
     "COLORS", "Control", "Explorer", "History", "LessonInputError", "SweepResult",
-    "check_int", "check_learning_rate", "check_range", "check_same_shape", "choice",
+    "check_int", "check_learning_rate", "check_same_shape", "choice",
     "correctness_strip", "shape_guard",
-    "fit", "format_lesson_error", "int_slider", "linear_data", "log_slider", "mark_divergence",
+    "fit", "format_lesson_error", "grid_index", "int_slider", "linear_data", "log_slider",
     "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace",
-    "setup_notebook", "show_message", "slider", "sweep", "toggle", "use_book_style",
+    "setup_notebook", "slider", "sweep", "toggle", "use_book_style",
 ]
 __version__ = "0.1.0"

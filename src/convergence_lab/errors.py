@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-__all__ = ["LessonInputError", "check_learning_rate", "check_int", "check_range"]
+__all__ = ["LessonInputError", "check_learning_rate", "check_int"]
 
 
 class LessonInputError(ValueError):
@@ -47,14 +47,4 @@ def check_int(value, name: str, minimum: int, why: str = "") -> int:
     if value < minimum:
         reason = f" ({why})" if why else ""
         raise LessonInputError(f"{name} must be at least {minimum}{reason}, got {value}.")
-    return value
-
-
-def check_range(value, name: str, low: float, high: float) -> float:
-    """Return ``value`` as a float, or raise if it is not finite and within [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise LessonInputError(f"{name} must be a number, got {value!r}.")
-    value = float(value)
-    if not (math.isfinite(value) and low <= value <= high):
-        raise LessonInputError(f"{name} must lie between {low:g} and {high:g}, got {value:g}.")
     return value

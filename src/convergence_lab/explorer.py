@@ -29,7 +29,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .errors import LessonInputError
 from .plots import COLORS, new_figure
 
-__all__ = ["Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer"]
+__all__ = [
+    "Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer", "grid_index",
+]
 
 
 @dataclass(frozen=True)
@@ -154,17 +156,27 @@ class Explorer:
         """Redraw with ``changes`` applied to the current values; return PNG bytes."""
         start = time.perf_counter()
         values = {**self.values, **changes}
-        unknown = set(values) - set(self.controls)
         message = ""
         try:
-            if unknown:
-                raise LessonInputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+            self._check(values)
             self.draw(self.artists, **values)
         except LessonInputError as exc:
             message = str(exc)
         png = self._compose(message)
         self.last_seconds = time.perf_counter() - start
         return png
+
+    def _check(self, values) -> None:
+        """Refuse settings no control offers, so ``draw`` only sees real options."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise LessonInputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        for name, control in self.controls.items():
+            if control.kind == "choice" and values[name] not in control.options:
+                allowed = ", ".join(map(str, control.options))
+                raise LessonInputError(
+                    f"{control.description} must be one of {allowed}; got {values[name]!r}."
+                )
 
     def _compose(self, message: str) -> bytes:
         """Blit the moving artists (or a message in their place) onto the frame."""
@@ -247,3 +259,21 @@ def _encode_png(canvas) -> bytes:
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="png", compress_level=1)
     return buf.getvalue()
+
+
+def grid_index(value: float, grid, name: str, rel_tol: float = 0.01) -> int:
+    """The index of ``value`` in a precomputed log-spaced ``grid``, or a clear refusal.
+
+    Explorers that precompute runs on a grid of (say) learning rates look results up by
+    this index; a value between grid points, or outside, gets a message naming the grid.
+    """
+    grid = np.asarray(grid, dtype=float)
+    value = float(value)
+    if value > 0:
+        k = int(np.argmin(np.abs(np.log(grid / value))))
+        if abs(grid[k] - value) <= rel_tol * grid[k]:
+            return k
+    raise LessonInputError(
+        f"This explorer has {name} values from {grid[0]:.3g} to {grid[-1]:.3g} "
+        f"({len(grid)} steps); {value:g} is not one of them."
+    )

@@ -16,8 +16,6 @@ __all__ = [
     "use_book_style",
     "new_figure",
     "plot_trace",
-    "mark_divergence",
-    "show_message",
     "outcome_map",
     "correctness_strip",
 ]
@@ -71,23 +69,6 @@ def plot_trace(ax, values, *, label=None, color=None, target=None, target_label=
         ax.axhline(target, color=COLORS["target"], ls="--", lw=1, label=target_label)
     ax.set_xlabel("epoch")
     return ax
-
-
-def mark_divergence(ax, step: int, text: str | None = None) -> None:
-    """Draw a red line and a label where a run stopped being finite."""
-    ax.axvline(step, color=COLORS["fail"], lw=2, alpha=0.8)
-    ax.text(
-        step, 0.5, text or f" diverged at epoch {step}", color=COLORS["fail"], fontweight="bold",
-        transform=ax.get_xaxis_transform(), rotation=90, va="center", ha="right",
-    )
-
-
-def show_message(ax, text: str) -> None:
-    """Replace an axes' content by a message (used for input a plot cannot show)."""
-    ax.clear()
-    ax.set_axis_off()
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, color=COLORS["fail"],
-            fontsize=10, fontweight="bold", transform=ax.transAxes)
 
 
 def outcome_map(ax, x, y, outcome, labels, colors, *, log_x=True, log_y=True):
