@@ -4,13 +4,15 @@
     python tools/execute_notebooks.py PATH ...   # just these
 
 nbclient (unlike JupyterLab) stores the widget state, so the website can draw the
-sliders; timing metadata is not recorded, so a re-run with unchanged outputs leaves
-the file unchanged. Fails on the first cell error or on a notebook slower than the
-book's 30-second budget.
+sliders. Timing metadata is not recorded and widget ids are renumbered in a fixed
+order, so a re-run with unchanged outputs leaves the file unchanged. Fails on the first
+cell error or on a notebook slower than the book's 30-second budget.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,6 +22,56 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 30
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def merge_streams(nb) -> None:
+    """Join adjacent stdout (or stderr) chunks: how output is split depends on timing."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.outputs:
+            prev = merged[-1] if merged else None
+            if (out.output_type == "stream" and prev is not None
+                    and prev.output_type == "stream" and prev.name == out.name):
+                prev.text += out.text
+            else:
+                merged.append(out)
+        cell.outputs = merged
+
+
+def stable_widget_ids(nb) -> None:
+    """Renumber widget model ids (random UUIDs) in the order they are reached.
+
+    Starting from the widget views in the outputs and following each model's
+    references, so that re-executing an unchanged notebook rewrites nothing.
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+    if not state:
+        return
+    roots = [out["data"][WIDGET_VIEW]["model_id"]
+             for cell in nb.cells if cell.cell_type == "code"
+             for out in cell.get("outputs", []) if WIDGET_VIEW in out.get("data", {})]
+    order, stack = [], list(reversed(roots))
+    while stack:
+        mid = stack.pop()
+        if mid in order or mid not in state:
+            continue
+        order.append(mid)
+        refs = re.findall(r"IPY_MODEL_([0-9a-f]{32})", json.dumps(state[mid], sort_keys=True))
+        stack.extend(reversed(refs))
+    order += sorted((m for m in state if m not in order),
+                    key=lambda m: json.dumps(state[m], sort_keys=True))
+    new = {old: f"{i + 1:032x}" for i, old in enumerate(order)}
+    text = json.dumps({"cells": nb.cells, "state": state})
+    text = re.sub(r"[0-9a-f]{32}", lambda m: new.get(m.group(0), m.group(0)), text)
+    renamed = json.loads(text)
+    for cell, fresh in zip(nb.cells, renamed["cells"], strict=True):
+        if cell.cell_type == "code":
+            cell["outputs"] = nbformat.from_dict(fresh["outputs"])
+    nb.metadata["widgets"][WIDGET_STATE]["state"] = dict(sorted(renamed["state"].items()))
 
 
 def execute(path: Path) -> float:
@@ -34,6 +86,8 @@ def execute(path: Path) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    merge_streams(nb)
+    stable_widget_ids(nb)
     nbformat.write(nb, path)
     return seconds
 
