@@ -107,9 +107,12 @@ def sweep(
     losses = torch.full((steps + 1, k), float("nan"), dtype=torch.float64)
     trajectory = {n: [] for n in params} if record_params else None
 
-    # One view per tensor of the per-setting learning rate, shaped to broadcast.
-    rate_of = {n: rates.view((k,) + (1,) * (p.dim() - 1)) for n, p in params.items()}
-    square_avg = {n: torch.zeros_like(p) for n, p in params.items()}
+    # Per-setting values (learning rate, alive) broadcast over each tensor with this shape.
+    per_setting = {n: (k,) + (1,) * (p.dim() - 1) for n, p in params.items()}
+    rate_of = {n: rates.view(per_setting[n]) for n in params}
+    square_avg = {}  # RMSprop's running mean of g^2, only when it is used
+    if optimizer == "rmsprop":
+        square_avg = {n: torch.zeros_like(p) for n, p in params.items()}
     for s in range(steps + 1):
         if trajectory is not None:
             for n, p in params.items():
@@ -164,7 +167,7 @@ def sweep(
             alive &= ok
             for name, new in moved.items():
                 p = params[name]
-                p.copy_(torch.where(alive.view((k,) + (1,) * (p.dim() - 1)), new, p))
+                p.copy_(torch.where(alive.view(per_setting[name]), new, p))
 
     result_params = {n: p.detach().numpy().copy() for n, p in params.items()}
     traj = None
