@@ -2,27 +2,11 @@
 
 import html
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import ROOT, book_notebooks, load
 
-JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [JUPYTER_BOOK, "build", str(ROOT), "--path-output", str(out), "--all",
-         "--warningiserror", "--nitpick", "--keep-going"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "WARNING" not in proc.stdout + proc.stderr
-    return out / "_build" / "html"
+# The `site` fixture (conftest.py) builds the website once per test session.
 
 
 def page_for(site, notebook):
@@ -64,3 +48,21 @@ def test_colab_button_opens_this_notebook_on_main(site, notebook, config):
     rel = notebook.relative_to(ROOT).as_posix()
     assert links == {f"{org_repo}/blob/main/{rel}"}
     assert (ROOT / rel).exists()
+
+
+def test_extensions_are_jupyter_books_defaults_without_thebe(config):
+    # _config.yml lists them only to leave out sphinx_thebe (see the comment there);
+    # a Jupyter Book upgrade that changes its defaults must show up here.
+    from jupyter_book.config import get_default_sphinx_config
+
+    defaults = get_default_sphinx_config()["extensions"]
+    listed = config["sphinx"]["config"]["extensions"]
+    assert listed == [e for e in defaults if e != "sphinx_thebe"]
+
+
+def test_mathjax_is_vendored_with_its_license(config):
+    static = ROOT / config["sphinx"]["config"]["html_static_path"][0]
+    entry = static / config["sphinx"]["config"]["mathjax_path"]
+    assert entry.is_file() and "://" not in config["sphinx"]["config"]["mathjax_path"]
+    assert (entry.parent / "LICENSE").is_file()
+    assert (entry.parent / "output" / "chtml" / "fonts" / "woff-v2").is_dir()

@@ -84,17 +84,22 @@ def test_colab_launch_points_at_the_repository_and_branch(config):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_widget_cells_are_compared_loosely_and_leave_a_plain_figure(path):
     nb = load(path)
-    widget_cells = 0
     for i, cell in enumerate(code_cells(nb)):
         tags = cell.metadata.get("tags", [])
         assert "nbval-skip" not in tags, f"code cell {i}: later cells need its variables"
         kinds = [set(out.get("data", {})) for out in cell.outputs]
         if any(WIDGET_VIEW in k for k in kinds):
-            widget_cells += 1
             assert "nbval-ignore-output" in tags, f"code cell {i} shows widgets untagged"
             assert any("image/png" in k for k in kinds), f"code cell {i} leaves no plain figure"
-    if widget_cells:
-        assert WIDGET_STATE in nb.metadata.get("widgets", {}), "widget state not saved"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_saved_widget_state(path):
+    # The website shows a static explorer; saved state would make it fetch a widget
+    # manager from a CDN, and Colab's ipywidgets 7 errors on ipywidgets 8 state.
+    # tools/execute_notebooks.py drops it (make execute).
+    assert WIDGET_STATE not in load(path).metadata.get("widgets", {}), (
+        "widget state saved: re-execute with tools/execute_notebooks.py")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -3,8 +3,11 @@
     python tools/execute_notebooks.py            # every notebook under book/
     python tools/execute_notebooks.py PATH ...   # just these
 
-nbclient (unlike JupyterLab) stores the widget state, so the website can draw the
-sliders. Timing metadata is not recorded and widget ids are renumbered in a fixed
+The saved widget state that nbclient (unlike JupyterLab) stores is dropped: the
+website shows a static explorer instead, the state would make the site fetch a
+widget manager from a CDN, and Colab's ipywidgets 7 errors on ipywidgets 8 state.
+The widget views stay (a kernel redraws them once the cell runs), next to a plain
+figure. Timing metadata is not recorded and widget ids are renumbered in a fixed
 order, so a re-run with unchanged outputs leaves the file unchanged. Fails on the first
 cell error or on a notebook slower than the book's 30-second budget.
 """
@@ -74,6 +77,11 @@ def stable_widget_ids(nb) -> None:
     nb.metadata["widgets"][WIDGET_STATE]["state"] = dict(sorted(renamed["state"].items()))
 
 
+def drop_widget_state(nb) -> None:
+    """Remove the saved widget state; a live kernel rebuilds it when the cell runs."""
+    nb.metadata.pop("widgets", None)
+
+
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = {
@@ -87,7 +95,8 @@ def execute(path: Path) -> float:
     client.execute()
     seconds = time.perf_counter() - start
     merge_streams(nb)
-    stable_widget_ids(nb)
+    stable_widget_ids(nb)  # the view ids, numbered by following the state's references
+    drop_widget_state(nb)
     nbformat.write(nb, path)
     return seconds
 

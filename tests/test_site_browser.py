@@ -1,0 +1,136 @@
+"""The built website in a real browser, offline: every page as a reader opens it.
+
+Each page is opened by file:// in headless Chromium with every request that would
+leave the machine aborted and recorded, as for a reader offline or on a school
+network. A page must throw no error, log no console error, load every local file it
+asks for, ask nothing of another server, typeset all its math and show no raw TeX.
+
+To test a page's explorer, add a test that takes `site_page` (one opened page per
+parameter, shared by the tests of this module) or call `open_offline` with a query
+string, e.g. `open_offline(browser, site, CHAPTERS[2], "?lr=0.1")`, to check that a
+link restores the controls' state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+
+
+def toc_pages():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    files += [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    return [f"{f}.html" for f in files]
+
+
+PAGES = toc_pages() + ["search.html"]
+CHAPTERS = [p for p in PAGES if p.count("/") == 2]  # book/<chapter>/<notebook>.html
+
+
+@dataclass
+class OfflinePage:
+    """A page opened offline, and what happened while it loaded (and since)."""
+
+    page: object  # playwright.sync_api.Page
+    rel: str  # the page's path in the site
+    url: str
+    errors: list[str] = field(default_factory=list)  # page errors, console errors, failed loads
+    offsite: list[str] = field(default_factory=list)  # requests aborted: they would leave
+
+    def close(self):
+        self.page.context.close()
+
+
+def open_offline(browser, site: Path, rel: str, query: str = "",
+                 typeset: bool = True) -> OfflinePage:
+    """Open site/rel (plus a ?query) offline and wait until its math is typeset."""
+    context = browser.new_context()
+    opened = OfflinePage(page=None, rel=rel, url=(site / rel).as_uri() + query)
+
+    def route(r):
+        if r.request.url.startswith(LOCAL_SCHEMES):
+            r.continue_()
+        else:
+            opened.offsite.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = opened.page = context.new_page()
+    page.on("pageerror", lambda e: opened.errors.append(f"page error: {e}"))
+    page.on("console", lambda m: m.type == "error" and opened.errors.append(
+        f"console error: {m.text} ({m.location.get('url', '')})"))
+    page.on("requestfailed", lambda r: r.url.startswith("file:") and opened.errors.append(
+        f"failed to load {r.url}: {r.failure}"))
+    page.on("websocket", lambda ws: opened.offsite.append(ws.url))
+    page.goto(opened.url, wait_until="load")
+    if typeset:
+        wait_for_math(page)
+    return opened
+
+
+def wait_for_math(page):
+    # MathJax typesets after load; its startup promise settles when the page is done.
+    page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+
+
+@pytest.fixture(scope="module", params=PAGES)
+def site_page(request, browser, site):
+    opened = open_offline(browser, site, request.param)
+    yield opened
+    opened.close()
+
+
+# What a reader sees as prose: the page's main text without code, outputs and typeset math.
+PROSE_JS = """() => {
+    const main = (document.querySelector('main') || document.body).cloneNode(true);
+    main.querySelectorAll('pre, code, script, style, mjx-container, .cell_output')
+        .forEach(e => e.remove());
+    return main.textContent;
+}"""
+
+MATH_JS = """() => {
+    const math = [...document.querySelectorAll('main .math')];
+    return [math.length, math.filter(e => e.querySelector('mjx-container')).length];
+}"""
+
+
+def test_no_page_or_console_errors(site_page):
+    assert site_page.errors == []
+
+
+def test_no_request_leaves_the_machine(site_page):
+    assert site_page.offsite == []
+
+
+def test_math_is_typeset_and_no_raw_tex_shows(site_page):
+    total, typeset = site_page.page.evaluate(MATH_JS)
+    assert typeset == total, f"{total - typeset} of {total} formulas not typeset"
+    if site_page.rel in CHAPTERS:  # so that this cannot pass by finding no math at all
+        assert total > 0
+    prose = site_page.page.evaluate(PROSE_JS)
+    for raw in ("$$", "\\frac", "\\(", "\\[", "\\begin{"):
+        assert raw not in prose
+
+
+def test_no_widget_text_shows_instead_of_a_widget(site_page):
+    text = site_page.page.evaluate("() => document.body.innerText")
+    for repr_start in ("VBox(children", "HBox(children", "interactive(children", "Output()"):
+        assert repr_start not in text
+
+
+def test_the_site_index_opens_the_first_page_offline(browser, site):
+    opened = open_offline(browser, site, "index.html", typeset=False)
+    try:
+        opened.page.wait_for_url("**/" + PAGES[0])
+        opened.page.wait_for_load_state("load")
+        wait_for_math(opened.page)
+        assert opened.errors == [] and opened.offsite == []
+    finally:
+        opened.close()
