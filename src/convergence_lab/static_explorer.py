@@ -37,11 +37,13 @@ from matplotlib.text import Text
 
 from .errors import LessonInputError
 
-__all__ = ["MAX_BYTES", "web_values", "record", "Recording", "decode"]
+__all__ = ["MAX_BYTES", "MAX_SETTINGS", "web_values", "record", "Recording", "decode"]
 
 #: The most one explorer may add to a page (bytes of its HTML output). Beyond about
 #: 1.5 MB a page is slow to open on a school network; a coarser grid keeps the lesson.
 MAX_BYTES = 1_500_000
+#: The most settings one explorer records (chapter 3 has 2448; each costs about 1 ms).
+MAX_SETTINGS = 50_000
 _MARGIN = 4.0  # px around an axes box; a line leaving the axes is cut here
 _ZLIB_LEVEL = 9
 _BLOB_MARK = "cl-blob"
@@ -329,7 +331,7 @@ def _clip_polyline(pts, box, margin, connect=True):
     out, starts = [], []
     n = len(pts)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(np.int8), [0]])))
-    for a, b in zip(edges[::2], edges[1::2]):  # runs [a, b) of inside points
+    for a, b in zip(edges[::2], edges[1::2], strict=True):  # runs [a, b) of inside points
         run = [pts[a:b]]
         if a > 0 and finite[a - 1]:
             run.insert(0, _cut(pts[a], pts[a - 1], (x0, y0, x1, y1))[None])
@@ -394,13 +396,15 @@ def _renderer_js() -> str:
     return resources.files("convergence_lab").joinpath("static/explorer.js").read_text("utf-8")
 
 
-def record(explorer, web_grid=None, *, name=None, max_bytes: int = MAX_BYTES) -> Recording:
+def record(explorer, web_grid=None, *, name=None, max_bytes: int = MAX_BYTES,
+           max_settings: int = MAX_SETTINGS) -> Recording:
     """Record ``explorer`` over its website grid into one self-contained HTML output.
 
     ``web_grid`` maps control names to the values the website offers (default: each
     control's own steps, see :func:`web_values`). Refuses, with the grid sizes and the
-    estimated size, a recording over ``max_bytes``: first from the number of settings,
-    then while recording, as soon as the compressed data alone passes the cap.
+    estimated size, a recording over ``max_bytes``: before recording, from a sample of
+    settings, then while recording, as soon as the compressed data alone passes the cap.
+    Grids over ``max_settings`` settings are refused outright (too slow to record).
     """
     web_grid = dict(web_grid or {})
     unknown = set(web_grid) - set(explorer.controls)
@@ -419,33 +423,49 @@ def record(explorer, web_grid=None, *, name=None, max_bytes: int = MAX_BYTES) ->
             "web_grid (fewer values for the finest controls)."
         )
 
-    # At least 4 bytes per setting (its frame number) before any data: refuse hopeless grids
-    # without running draw at all.
-    if total * 4 * 1.34 / 50 > max_bytes:  # deflate rarely beats 50:1 on frame numbers
-        refuse(total * 4 * 1.34 / 50)
+    if total > max_settings:
+        raise LessonInputError(
+            f"The website explorer would record {total} settings (at most {max_settings}: "
+            f"recording takes a fraction of a millisecond each): its grid is {grid_text}. "
+            "Pass a coarser web_grid (fewer values for the finest controls)."
+        )
 
-    saved_values = dict(explorer.values)
-    png = explorer.render()  # the default setting: also the fallback picture
-    background = _png_of_background(explorer)
-    z = zlib.compressobj(_ZLIB_LEVEL)
-    tables = _Tables(z)
-    rec = _Recorder(explorer, tables)
-    combos = np.empty(total, dtype="<i4")
-    fixed = len(background) * 4 / 3 + len(png) * 4 / 3 + 20_000
-    check_every = max(1, total // 64)
-    for k, idx in enumerate(itertools.product(*(range(sizes[n]) for n in names))):
-        values = {n: grids[n][i] for n, i in zip(names, idx)}
+    def frame_of(rec, idx):
+        values = {n: grids[n][i] for n, i in zip(names, idx, strict=True)}
         message = ""
         try:
             explorer._check(values)  # noqa: SLF001 - the same refusals as the live explorer
             explorer.draw(explorer.artists, **values)
         except LessonInputError as exc:
             message = str(exc)
-        combos[k] = rec.frame(message)
-        if k % check_every == check_every - 1:
-            done = k + 1
-            if fixed + tables.compressed * 4 / 3 > max_bytes:
-                refuse(fixed + tables.compressed * 4 / 3 * total / done)
+        return rec.frame(message)
+
+    saved_values = dict(explorer.values)
+    png = explorer.render()  # the default setting: also the fallback picture
+    background = _png_of_background(explorer)
+    fixed = len(background) * 4 / 3 + len(png) * 4 / 3 + 20_000
+    shape = [sizes[n] for n in names]
+    # Before: a sample of evenly spaced settings, compressed as they would be. Repeats
+    # across the whole grid make the real recording smaller, so only a clear excess
+    # (twice the cap) is refused here; the exact check follows while recording.
+    sample = _Tables(zlib.compressobj(_ZLIB_LEVEL))
+    picks = np.unique(np.linspace(0, total - 1, min(total, 24)).round().astype(int))
+    sampler = _Recorder(explorer, sample)
+    for k in picks:
+        frame_of(sampler, np.unravel_index(k, shape))
+    sample.compressed += len(sample._z.flush())  # noqa: SLF001
+    estimate = fixed + sample.compressed * 4 / 3 * total / len(picks)
+    if estimate > 2 * max_bytes:
+        refuse(estimate)
+    # While: the compressed data so far only grows, so passing the cap is final.
+    tables = _Tables(zlib.compressobj(_ZLIB_LEVEL))
+    rec = _Recorder(explorer, tables)
+    combos = np.empty(total, dtype="<i4")
+    check_every = max(1, total // 64)
+    for k, idx in enumerate(itertools.product(*(range(s) for s in shape))):
+        combos[k] = frame_of(rec, idx)
+        if k % check_every == check_every - 1 and fixed + tables.compressed * 4 / 3 > max_bytes:
+            refuse(fixed + tables.compressed * 4 / 3 * total / (k + 1))
     # Leave the live explorer as it was.
     explorer.values = saved_values
     explorer.render()
