@@ -1,7 +1,7 @@
 """Benchmark: the website explorer (a recorded Explorer) in headless Chromium, offline.
 
     python benchmarks/bench_static_explorer.py                 # the chapter-3-sized demo
-    python benchmarks/bench_static_explorer.py --notebook book/03-broadcast-regression/broadcast_regression.ipynb
+    python benchmarks/bench_static_explorer.py --notebook book/03-*/broadcast_regression.ipynb
     python benchmarks/bench_static_explorer.py _build/html/book/03-*/*.html   # built pages
 
 For the demo or a notebook's ``explorer``: times the recording and reports the output
