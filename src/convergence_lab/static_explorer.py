@@ -328,7 +328,7 @@ def _clip_polyline(pts, box, margin, connect=True):
         return pts, [0]
     if not connect:
         return pts[inside], [0]
-    out, starts = [], []
+    out, starts, count = [], [], 0
     n = len(pts)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], inside.astype(np.int8), [0]])))
     for a, b in zip(edges[::2], edges[1::2], strict=True):  # runs [a, b) of inside points
@@ -337,8 +337,9 @@ def _clip_polyline(pts, box, margin, connect=True):
             run.insert(0, _cut(pts[a], pts[a - 1], (x0, y0, x1, y1))[None])
         if b < n and finite[b]:
             run.append(_cut(pts[b - 1], pts[b], (x0, y0, x1, y1))[None])
-        starts.append(sum(len(r) for r in out))
+        starts.append(count)
         out.append(np.concatenate(run))
+        count += len(out[-1])
     # Segments crossing the box with both ends outside (rare: a jump straight across).
     # Prefiltered in bulk: a diverged run has hundreds of such jumps, all walls.
     p, q = np.where(finite[:, None], pts, 0)[:-1], np.where(finite[:, None], pts, 0)[1:]
@@ -349,8 +350,9 @@ def _clip_polyline(pts, box, margin, connect=True):
     for i in np.flatnonzero(maybe):
         seg = _segment_in_box(pts[i], pts[i + 1], (x0, y0, x1, y1))
         if seg is not None:
-            starts.append(sum(len(r) for r in out))
+            starts.append(count)
             out.append(seg)
+            count += 2
     if not out:
         return np.zeros((0, 2)), [0]
     return np.concatenate(out), starts
