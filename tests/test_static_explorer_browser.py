@@ -6,7 +6,6 @@ leaves the machine, and the setting survives a reload through the query string.
 """
 
 import shutil
-from pathlib import Path
 
 import pytest
 
