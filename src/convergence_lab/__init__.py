@@ -27,15 +27,16 @@ from .plots import (
     use_book_style,
 )
 from .shapes import check_same_shape, shape_guard
+from .static_explorer import Recording, record
 from .sweep import SweepResult, sweep
 from .training import History, fit, named_tensors
 
 __all__ = [
-    "COLORS", "Control", "Explorer", "History", "LessonInputError", "SweepResult",
+    "COLORS", "Control", "Explorer", "History", "LessonInputError", "Recording", "SweepResult",
     "check_int", "check_learning_rate", "check_same_shape", "choice",
     "correctness_strip", "shape_guard",
     "fit", "format_lesson_error", "grid_index", "int_slider", "linear_data", "log_slider",
-    "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace",
+    "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace", "record",
     "setup_notebook", "slider", "sweep", "toggle", "use_book_style",
 ]
 __version__ = "0.1.0"

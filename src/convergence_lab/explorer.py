@@ -11,6 +11,12 @@ redraw alone takes about 50 ms.
 website, nbval and a reader without a kernel see), then the sliders; each slider move
 replaces that output in place. Bad input never raises in a reader's face:
 :class:`LessonInputError` from ``draw`` becomes a message drawn on the figure.
+
+With ``web_grid`` (a mapping, ``{}`` for the controls' own steps) the explorer is also
+recorded for the website (see :mod:`convergence_lab.static_explorer`): ``show()`` then
+displays the recording (a canvas explorer that moves without a kernel, with a PNG of
+the defaults for places where scripts do not run), and below it the live sliders with
+their figure inside the widget box, so a page without a kernel shows only the recording.
 """
 
 from __future__ import annotations
@@ -113,7 +119,8 @@ class Explorer:
     """
 
     def __init__(self, setup: Callable, draw: Callable, controls: Mapping[str, Control], *,
-                 layout=(1, 2), figsize=(9.0, 3.2), dpi: int = 80):
+                 layout=(1, 2), figsize=(9.0, 3.2), dpi: int = 80,
+                 web_grid: Mapping | None = None, name: str | None = None):
         if not (callable(setup) and callable(draw)):
             raise TypeError(
                 "setup and draw must be functions: setup(axes), draw(artists, **values)"
@@ -122,6 +129,10 @@ class Explorer:
             control.validate(name)
         self.draw = draw
         self.controls = dict(controls)
+        self.web_grid = None if web_grid is None else dict(web_grid)
+        self.name = name
+        self._recording = None
+        self._image = None
         self.values = {name: c.default for name, c in self.controls.items()}
         self.fig, self.axes = new_figure(layout[1], layout[0], width=figsize[0], height=figsize[1])
         self.fig.set_dpi(dpi)
@@ -192,6 +203,8 @@ class Explorer:
         return _encode_png(self.canvas)
 
     def _publish(self, png: bytes) -> None:
+        if self._image is not None:  # the live figure inside the widget box
+            self._image.value = png
         if self._handle is not None:
             from IPython.display import Image
 
@@ -210,17 +223,35 @@ class Explorer:
 
         return Image(data=self.render(**changes), format="png")
 
+    def recording(self):
+        """The website recording over ``web_grid`` (made once, then reused)."""
+        from .static_explorer import record
+
+        if self._recording is None:
+            self._recording = record(self, self.web_grid, name=self.name)
+        return self._recording
+
     def show(self) -> None:
-        """Display the sliders (when ipywidgets is there) and the figure for the current values."""
+        """Display the sliders (when ipywidgets is there) and the figure for the current values.
+
+        With ``web_grid``: the website recording first, then the live sliders with their
+        figure inside the widget box (shown only where a kernel runs the widgets).
+        """
         from IPython.display import Image, display
 
+        if self.web_grid is not None:
+            display(self.recording())
+            box = self._widgets(live_image=True)
+            if box is not None:
+                display(box)
+            return
         png = self.render()
         box = self._widgets()
         if box is not None:
             display(box)
         self._handle = display(Image(data=png, format="png"), display_id=True)
 
-    def _widgets(self):
+    def _widgets(self, live_image: bool = False):
         try:
             import ipywidgets as w
         except ImportError:  # a plain Python kernel: the static figure is all there is
@@ -236,7 +267,13 @@ class Explorer:
 
         for s in sliders.values():
             s.observe(on_change, names="value")
-        return w.VBox(list(sliders.values()))
+        children = list(sliders.values())
+        if live_image:
+            # An Image widget: its bytes go over the widget channel, and without a kernel
+            # (the website) it is not drawn at all, so only the recording shows there.
+            self._image = w.Image(value=self.render(), format="png")
+            children.append(self._image)
+        return w.VBox(children)
 
 
 def _flatten(artists):

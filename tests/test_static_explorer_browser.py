@@ -1,0 +1,120 @@
+"""The website explorer in a real browser: headless Chromium (Debian's), offline.
+
+Loads a page holding two recorded explorers by file:// with every other request
+aborted, moves every control, and checks the canvas changes, nothing errs, nothing
+leaves the machine, and the setting survives a reload through the query string.
+"""
+
+import shutil
+
+import pytest
+
+from convergence_lab import static_explorer as se
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None,
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+CANVAS = """root => {
+  const c = root.querySelector('canvas'), d = c.getContext('2d')
+      .getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+  return h;
+}"""
+
+
+@pytest.fixture(scope="module")
+def page_path(tmp_path_factory):
+    from test_static_explorer import explorer
+
+    a = se.record(explorer(), {"lr": [1e-4, 1e-2, 1.0]}, name="first")
+    b = se.record(explorer(), {"n": [2, 5, 10]}, name="second")
+    path = tmp_path_factory.mktemp("site") / "page.html"
+    path.write_text('<!doctype html><html><head><meta charset="utf-8"></head><body>'
+                    f"<h1>two explorers</h1>{a.html}<p>between</p>{b.html}</body></html>")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    page = browser.new_page()
+    page.errors, page.offsite = [], []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+
+    def route(r):
+        if r.request.url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+        else:
+            page.offsite.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(url)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.cl-explorer')].every(e => e.dataset.rendered)",
+        timeout=20_000)
+    return page
+
+
+def test_every_control_redraws_offline_without_errors(browser, page_path):
+    page = open_page(browser, page_path.as_uri())
+    roots = page.query_selector_all(".cl-explorer")
+    assert len(roots) == 2
+    for root in roots:
+        assert root.query_selector(".cl-fallback").is_hidden()
+        controls = root.query_selector_all("[data-control]")
+        assert len(controls) == 3
+        for control in controls:
+            label = root.query_selector(f"label[for='{control.get_attribute('id')}']")
+            assert label is not None and label.inner_text()
+            before = root.evaluate(CANVAS)
+            control.focus()
+            kind = control.evaluate("e => e.type")
+            page.keyboard.press(" " if kind == "checkbox" else "End")
+            assert root.evaluate(CANVAS) != before, control.get_attribute("id")
+            if kind == "range":  # the readout shows the value
+                out = root.query_selector(f"output[for='{control.get_attribute('id')}']")
+                assert out.inner_text() == control.evaluate("e => e.getAttribute('aria-valuetext')"
+                                                            ).split(" ")[-1]
+    page.wait_for_timeout(300)
+    assert page.errors == [] and page.offsite == []
+    times = page.evaluate("[...document.querySelectorAll('.cl-explorer')]"
+                          ".flatMap(e => e.clStats.moves)")
+    assert len(times) == 6
+    page.close()
+
+
+def test_the_setting_round_trips_through_the_query_string(browser, page_path):
+    page = open_page(browser, page_path.as_uri() + "#a-section")
+    root = page.query_selector("#cl-second")
+    slider = root.query_selector("[data-control=n]")
+    slider.focus()
+    page.keyboard.press("End")
+    root.query_selector("[data-control=flag]").check()
+    drawn = root.evaluate(CANVAS)
+    page.wait_for_timeout(400)  # the URL is written once moves settle
+    url = page.url
+    assert "second.n=10" in url and "second.flag=on" in url and url.endswith("#a-section")
+    assert "first." not in url  # the other explorer is still at its defaults
+    assert root.query_selector(".cl-link").get_attribute("href").endswith(
+        url.split("/")[-1])
+    page.close()
+    again = open_page(browser, url)
+    root = again.query_selector("#cl-second")
+    assert root.query_selector("[data-control=n]").evaluate("e => e.value") == "2"
+    assert root.query_selector("[data-control=flag]").is_checked()
+    assert root.evaluate(CANVAS) == drawn
+    assert again.errors == [] and again.offsite == []
+    again.close()
