@@ -152,16 +152,16 @@ class _State:
 
     def restore(self, rng: bool = True):
         with torch.no_grad():
-            for p, v, g in zip(self.tensors, self.values, self.grads):
+            for p, v, g in zip(self.tensors, self.values, self.grads, strict=False):
                 p.copy_(v)
                 p.grad = None if g is None else g.clone()
-            for b, v in zip(self.model.buffers(), self.buffers):
+            for b, v in zip(self.model.buffers(), self.buffers, strict=False):
                 b.copy_(v)
-        for m, mode in zip(self.model.modules(), self.modes):
+        for m, mode in zip(self.model.modules(), self.modes, strict=False):
             m.training = mode
         self.optimizer.state.clear()
         self.optimizer.state.update({p: _clone(s) for p, s in self.opt_state.items()})
-        for g, saved in zip(self.optimizer.param_groups, self.groups):
+        for g, saved in zip(self.optimizer.param_groups, self.groups, strict=False):
             g.update(copy.deepcopy(saved))
         if rng:
             torch.set_rng_state(self.rng[0])
@@ -275,6 +275,10 @@ def checkup(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimize
             "train_step must be a function (X, y) -> loss that runs one step, or None; "
             f"got {type(train_step).__name__}.")
     state = _State(model, optimizer, data)
+    threads = torch.get_num_threads()
+    # Small models run several times faster on one thread (no hand-off between
+    # threads), and one thread keeps the probes' round-off the same on every run.
+    torch.set_num_threads(1)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PyTorch's broadcast warning: we report it
@@ -282,6 +286,7 @@ def checkup(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimize
                 return _Checkup(model, loss_fn, optimizer, data, train_step, state).run()
     finally:
         state.restore()
+        torch.set_num_threads(threads)
 
 
 class _Checkup:
@@ -382,9 +387,10 @@ class _Checkup:
             if self.user_step is not None:
                 self.check_user_step(*probe)
             self.check_learning_rate(*probe)
-            if "loss-broadcast" in self.report.codes:
-                self.report.notes.append("the overfit test was skipped: a broadcasting "
-                                         "loss cannot be fitted.")
+            explained = {"loss-broadcast", "softmax-before-cross-entropy"}
+            if explained & set(self.report.codes):
+                self.report.notes.append("the overfit test was skipped: the loss "
+                                         "above cannot be fitted as it stands.")
             else:
                 self.check_overfit(*probe)
         except _NoGraph:
@@ -640,15 +646,16 @@ class _Checkup:
         g1 = [None if p.grad is None else p.grad.detach().clone() for _, p in self.trainable]
         held = {id(p) for g in self.opt.param_groups for p in g["params"]}
         base = getattr(self, "base_grads", {})
-        moved = [not torch.equal(a, b) for a, b in zip(before, after1)]
+        moved = [not torch.equal(a, b) for a, b in zip(before, after1, strict=False)]
         if not any(moved):
             self.add("no-gradient", "error",
                      "train_step changed no parameter: check that it calls "
                      "loss.backward() and optimizer.step() on the optimizer of this "
                      "model, and that the loss is computed from model(X).")
             return
-        stuck = [n for (n, p), m in zip(self.trainable, moved) if not m and id(p) in held
-                 and base.get(n) is not None and bool(base[n].abs().max() > 0)]
+        stuck = [n for (n, p), m in zip(self.trainable, moved, strict=False)
+                 if not m and id(p) in held and base.get(n) is not None
+                 and bool(base[n].abs().max() > 0)]
         if stuck:
             self.add("no-gradient", "error",
                      f"train_step left {', '.join(stuck[:4])} unchanged although the "
@@ -661,7 +668,7 @@ class _Checkup:
         if all(g is None or not bool(g.any()) for g in g2) or any(g is None for g in g1):
             return  # gradients cleared at the end of the step: nothing accumulates
         with torch.no_grad():
-            for (_, p), v in zip(self.trainable, after1):
+            for (_, p), v in zip(self.trainable, after1, strict=False):
                 p.copy_(v)
         for _, p in self.trainable:
             p.grad = None
@@ -669,7 +676,7 @@ class _Checkup:
         self.loss(self.forward(X), y).backward()
         fresh = [None if p.grad is None else p.grad.detach().clone()
                  for _, p in self.trainable]
-        pairs = [(a, b, c) for a, b, c in zip(g2, fresh, g1) if a is not None
+        pairs = [(a, b, c) for a, b, c in zip(g2, fresh, g1, strict=False) if a is not None
                  and b is not None]
         if not pairs:
             return
