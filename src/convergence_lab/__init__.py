@@ -32,7 +32,8 @@ from .sweep import SweepResult, sweep
 from .training import History, fit, named_tensors
 
 __all__ = [
-    "CHECKS", "COLORS", "Control", "Finding", "Report", "checkup", "Explorer", "History", "LessonInputError", "SweepResult",
+    "CHECKS", "COLORS", "Control", "Explorer", "Finding", "History", "LessonInputError",
+    "Report", "SweepResult", "checkup",
     "check_int", "check_learning_rate", "check_same_shape", "choice",
     "correctness_strip", "shape_guard",
     "fit", "format_lesson_error", "grid_index", "int_slider", "linear_data", "log_slider",
