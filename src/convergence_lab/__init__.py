@@ -5,6 +5,7 @@ This package holds what a reader should not have to read twice: seeded data, a
 recorded training loop, batched sweeps, plots, slider explorers and input checks.
 """
 
+from .checkup import CHECKS, Finding, Report, checkup
 from .data import linear_data, parity_data
 from .errors import LessonInputError, check_int, check_learning_rate
 from .explorer import (
@@ -32,7 +33,8 @@ from .sweep import SweepResult, sweep
 from .training import History, fit, named_tensors
 
 __all__ = [
-    "COLORS", "Control", "Explorer", "History", "LessonInputError", "Recording", "SweepResult",
+    "CHECKS", "COLORS", "Control", "Explorer", "Finding", "History", "LessonInputError",
+    "Recording", "Report", "SweepResult", "checkup",
     "check_int", "check_learning_rate", "check_same_shape", "choice",
     "correctness_strip", "shape_guard",
     "fit", "format_lesson_error", "grid_index", "int_slider", "linear_data", "log_slider",

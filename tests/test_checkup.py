@@ -1,0 +1,438 @@
+"""checkup(): each code on a broken setup and a healthy one; the caller's state is kept."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+import convergence_lab as cl
+from convergence_lab import CHECKS, Finding, LessonInputError, Report, checkup
+
+
+def regression(n=512, d=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g)
+    y = X @ torch.randn(d, 1, generator=g) + 0.1 * torch.randn(n, 1, generator=g)
+    return X, y
+
+
+def classification(n=512, d=5, classes=3, seed=0):
+    X, _ = regression(n, d, seed)
+    y = (X[:, 0] > 0).long() + (X[:, 1] > 0.5).long() * (classes - 2)
+    return X, y
+
+
+def mlp(d=5, out=1, hidden=32, seed=0, extra=()):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), *extra,
+                         nn.Linear(hidden, out))
+
+
+class Custom(nn.Module):
+    def __init__(self, d=5, out=1, unused=False):
+        super().__init__()
+        torch.manual_seed(0)
+        self.hidden = nn.Linear(d, 16)
+        self.head = nn.Linear(16, out)
+        if unused:
+            self.spare = nn.Linear(16, out)
+
+    def forward(self, x):
+        return self.head(torch.tanh(self.hidden(x)))
+
+
+def errors(report):
+    return [f.code for f in report.findings if f.severity == "error"]
+
+
+# ------------------------------------------------------------------ healthy setups
+def test_healthy_regression_mlp_adam_dataloader():
+    X, y = regression()
+    model = mlp()
+    loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True)
+    report = checkup(model, nn.MSELoss(), torch.optim.Adam(model.parameters(), 1e-3), loader)
+    assert report.ok and report.codes == [], str(report)
+
+
+def test_healthy_classification_cross_entropy_logits_class_indices():
+    X, y = classification()
+    model = mlp(out=3)
+    loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True)
+    report = checkup(model, nn.CrossEntropyLoss(),
+                     torch.optim.SGD(model.parameters(), 0.1), loader)
+    assert report.ok and report.codes == [], str(report)
+
+
+def test_healthy_custom_module_sgd_momentum_plain_tensors():
+    X, y = regression()
+    model = Custom()
+    report = checkup(model, nn.MSELoss(),
+                     torch.optim.SGD(model.parameters(), 0.01, momentum=0.9), (X, y))
+    assert report.ok and report.codes == [], str(report)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: torch.optim.AdamW(p, 1e-3), lambda p: torch.optim.RMSprop(p, 1e-3),
+    lambda p: torch.optim.Adagrad(p, 0.05)])
+def test_healthy_with_other_optimizers(make):
+    X, y = regression()
+    model = mlp()
+    assert checkup(model, nn.MSELoss(), make(model.parameters()), (X, y)).ok
+
+
+def test_healthy_nll_with_log_softmax_and_bce_with_logits():
+    X, y = classification()
+    model = mlp(out=3, extra=())
+    seq = nn.Sequential(model, nn.LogSoftmax(dim=1))
+    report = checkup(seq, nn.NLLLoss(), torch.optim.Adam(seq.parameters(), 1e-2), (X, y))
+    assert report.ok and "softmax-before-cross-entropy" not in report.codes, str(report)
+    yb = (X[:, :1] > 0).float()
+    model = mlp()
+    report = checkup(model, nn.BCEWithLogitsLoss(),
+                     torch.optim.Adam(model.parameters(), 1e-2), (X, yb))
+    assert report.ok, str(report)
+
+
+def test_healthy_plain_function_loss_and_dropout_batchnorm_eval_mode():
+    X, y = regression()
+    model = mlp(extra=(nn.Dropout(0.2), nn.BatchNorm1d(32))).eval()
+    report = checkup(model, nn.functional.mse_loss,
+                     torch.optim.Adam(model.parameters(), 1e-3), (X, y))
+    assert report.ok, str(report)
+
+
+# ------------------------------------------------------------------ each code
+def test_loss_broadcast():
+    X, y = regression()
+    model = mlp()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    report = checkup(model, nn.MSELoss(), opt, (X, y.ravel()))
+    assert "loss-broadcast" in errors(report)
+    assert "(512, 512)" in str(report) or "broadcasts" in str(report)
+    assert "loss-broadcast" not in checkup(model, nn.MSELoss(), opt, (X, y)).codes
+
+
+def test_loss_broadcast_in_a_custom_loss_function():
+    X, y = regression()
+    model = mlp()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+
+    def my_loss(p, t):
+        return ((p - t) ** 2).mean()
+
+    def reshaping_loss(p, t):
+        return ((p - t.reshape(p.shape)) ** 2).mean()
+
+    assert "loss-broadcast" in checkup(model, my_loss, opt, (X, y.ravel())).codes
+    assert "loss-broadcast" not in checkup(model, reshaping_loss, opt, (X, y.ravel())).codes
+
+
+def test_lr_too_large():
+    X, y = regression()
+    model = mlp()
+    report = checkup(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), 2.0), (X, y))
+    assert "lr-too-large" in errors(report)
+    assert "0.2" in str(report) or "0.02" in str(report)
+    model = mlp()
+    healthy = checkup(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.05), (X, y))
+    assert "lr-too-large" not in healthy.codes
+
+
+def test_input_scale():
+    X, y = regression()
+    model = mlp()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    scaled = X * torch.tensor([1.0, 1.0, 1000.0, 1.0, 1.0])
+    report = checkup(model, nn.MSELoss(), opt, (scaled, y))
+    found = [f for f in report.findings if f.code == "input-scale"]
+    assert found and found[0].severity == "warning"
+    assert "input-scale" not in checkup(model, nn.MSELoss(), opt, (X, y)).codes
+
+
+def step_for(model, opt, loss_fn, zero=True):
+    def train_step(xb, yb):
+        if zero:
+            opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+    return train_step
+
+
+def test_grad_accumulation_through_train_step():
+    X, y = regression()
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), 0.01)
+    bad = step_for(model, opt, nn.MSELoss(), zero=False)
+    assert "grad-accumulation" in errors(checkup(model, nn.MSELoss(), opt, (X, y), bad))
+    good = step_for(model, opt, nn.MSELoss())
+    report = checkup(model, nn.MSELoss(), opt, (X, y), good)
+    assert report.ok and report.codes == [], str(report)
+
+
+def test_zero_grad_at_the_end_of_the_step_is_fine():
+    X, y = regression()
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), 0.01)
+
+    def train_step(xb, yb):
+        loss = nn.functional.mse_loss(model(xb), yb)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    assert checkup(model, nn.MSELoss(), opt, (X, y), train_step).ok
+
+
+def test_param_not_in_optimizer():
+    X, y = regression()
+    model = mlp()
+    opt = torch.optim.Adam(list(model.parameters())[:2], 1e-3)
+    assert "param-not-in-optimizer" in errors(checkup(model, nn.MSELoss(), opt, (X, y)))
+    other = mlp(seed=1)  # an optimizer built for another model instance
+    report = checkup(model, nn.MSELoss(), torch.optim.Adam(other.parameters()), (X, y))
+    assert "none of this model" in str(report)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    assert "param-not-in-optimizer" not in checkup(model, nn.MSELoss(), opt, (X, y)).codes
+
+
+def test_no_gradient_unused_layer_and_detached_step():
+    X, y = regression()
+    model = Custom(unused=True)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    report = checkup(model, nn.MSELoss(), opt, (X, y))
+    assert "no-gradient" in errors(report) and "spare.weight" in str(report)
+
+    model = Custom()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+
+    def detached_step(xb, yb):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(xb).detach(), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    report = checkup(model, nn.MSELoss(), opt, (X, y), detached_step)
+    assert "no-gradient" in errors(report)
+
+    def no_backward(xb, yb):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(xb), yb)
+        opt.step()
+        return loss
+
+    assert "no-gradient" in errors(checkup(model, nn.MSELoss(), opt, (X, y), no_backward))
+    assert "no-gradient" not in checkup(model, nn.MSELoss(), opt, (X, y)).codes
+
+
+def test_no_gradient_when_the_loss_itself_is_detached():
+    X, y = regression()
+    model = Custom()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    report = checkup(model, lambda p, t: nn.functional.mse_loss(p.detach(), t), opt, (X, y))
+    assert "no-gradient" in errors(report)
+
+
+def test_softmax_before_cross_entropy():
+    X, y = classification()
+    model = nn.Sequential(mlp(out=3), nn.Softmax(dim=1))
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    report = checkup(model, nn.CrossEntropyLoss(), opt, (X, y))
+    assert "softmax-before-cross-entropy" in errors(report)
+    model = mlp(out=3)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    assert checkup(model, nn.CrossEntropyLoss(), opt, (X, y)).codes == []
+
+
+@pytest.mark.parametrize("where", ["inputs", "targets"])
+def test_non_finite_data(where):
+    X, y = regression()
+    X, y = X.clone(), y.clone()
+    (X if where == "inputs" else y)[3, 0] = float("nan")
+    model = mlp()
+    report = checkup(model, nn.MSELoss(), torch.optim.Adam(model.parameters()), (X, y))
+    assert "non-finite" in errors(report) and where in str(report)
+
+
+def test_non_finite_gradient():
+    X, y = regression()
+    X = X.abs()
+
+    class SqrtNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(5, 1)
+            with torch.no_grad():
+                self.fc.weight.zero_()
+                self.fc.bias.zero_()
+
+        def forward(self, x):
+            return torch.sqrt(self.fc(x))  # sqrt at 0: infinite slope
+
+    model = SqrtNet()
+    report = checkup(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1), (X, y))
+    assert "non-finite" in errors(report)
+
+
+def test_unshuffled_batches():
+    X, y = classification(classes=2)
+    order = torch.argsort(y, stable=True)
+    model = mlp(out=2)
+    opt = torch.optim.SGD(model.parameters(), 0.1)
+    loader = DataLoader(TensorDataset(X[order], y[order]), batch_size=16)
+    report = checkup(model, nn.CrossEntropyLoss(), opt, loader)
+    found = [f for f in report.findings if f.code == "unshuffled-batches"]
+    assert found and found[0].severity == "warning"
+    shuffled = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True)
+    assert "unshuffled-batches" not in checkup(model, nn.CrossEntropyLoss(), opt,
+                                               shuffled).codes
+
+
+def test_unshuffled_regression_targets():
+    X, y = regression()
+    order = torch.argsort(y.ravel())
+    model = mlp()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    loader = DataLoader(TensorDataset(X[order], y[order]), batch_size=16)
+    assert "unshuffled-batches" in checkup(model, nn.MSELoss(), opt, loader).codes
+
+
+def test_dead_relu():
+    X, y = regression()
+    model = mlp()
+    with torch.no_grad():
+        model[0].bias[:20] = -100.0  # 20 of 32 units never fire
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    report = checkup(model, nn.MSELoss(), opt, (X, y))
+    found = [f for f in report.findings if f.code == "dead-relu"]
+    assert found and found[0].severity == "warning" and "20 of 32" in found[0].message
+    assert "dead-relu" not in checkup(mlp(), nn.MSELoss(), opt, (X, y)).codes
+
+
+def test_cannot_overfit_batch():
+    X, y = regression()
+    torch.manual_seed(0)
+    # a ReLU on the output cannot reach the negative targets
+    model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1), nn.ReLU())
+    with torch.no_grad():
+        model[2].bias.fill_(-10.0)  # and starts dead: no gradient to come back
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    report = checkup(model, nn.MSELoss(), opt, (X, y))
+    assert "cannot-overfit-batch" in errors(report)
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), 1e-4)  # slow, but it can fit
+    assert "cannot-overfit-batch" not in checkup(model, nn.MSELoss(), opt, (X, y)).codes
+
+
+# ------------------------------------------------------------------ the caller's world
+def snapshot(model, opt, loader):
+    return ({k: v.clone() for k, v in model.state_dict().items()},
+            [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+            _copy_state(opt.state_dict()), torch.get_rng_state().clone(),
+            np.random.get_state()[1].copy(), random.getstate(),
+            [m.training for m in model.modules()],
+            [b[1].clone() for b in loader])
+
+
+def _copy_state(sd):
+    return {"state": {k: {n: t.clone() if torch.is_tensor(t) else t for n, t in s.items()}
+                      for k, s in sd["state"].items()},
+            "param_groups": [dict(g) for g in sd["param_groups"]]}
+
+
+def assert_same(a, b):
+    for x, y in zip(a[0].values(), b[0].values(), strict=True):
+        assert torch.equal(x, y)
+    for x, y in zip(a[1], b[1], strict=True):
+        assert (x is None and y is None) or torch.equal(x, y)
+    assert a[2]["param_groups"] == b[2]["param_groups"]
+    assert a[2]["state"].keys() == b[2]["state"].keys()
+    for k in a[2]["state"]:
+        for n in a[2]["state"][k]:
+            assert torch.equal(torch.as_tensor(a[2]["state"][k][n]),
+                               torch.as_tensor(b[2]["state"][k][n]))
+    assert torch.equal(a[3], b[3])
+    assert (a[4] == b[4]).all() and a[5] == b[5] and a[6] == b[6]
+    for x, y in zip(a[7], b[7], strict=True):
+        assert torch.equal(x, y)
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda p: torch.optim.SGD(p, 0.05, momentum=0.9), lambda p: torch.optim.Adam(p, 1e-2)])
+@pytest.mark.parametrize("with_step", [False, True])
+def test_callers_state_is_untouched_bit_for_bit(make_opt, with_step):
+    X, y = classification()
+    model = mlp(out=3, extra=(nn.BatchNorm1d(32), nn.Dropout(0.3)))
+    opt = make_opt(model.parameters())
+    loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True,
+                        generator=torch.Generator().manual_seed(3))
+    step = step_for(model, opt, nn.CrossEntropyLoss())
+    for xb, yb in list(loader)[:3]:  # mid-training: momentum, moments, step counts
+        step(xb, yb)
+    model.eval()
+    torch.manual_seed(123)
+    np.random.seed(5)
+    random.seed(7)
+    shuffle_state = loader.generator.get_state()
+    before = snapshot(model, opt, loader)
+    # snapshot() iterated the loader: rewind it, then checkup must leave it there
+    loader.generator.set_state(shuffle_state)
+    torch.manual_seed(123)
+    before_rng = torch.get_rng_state().clone()
+    checkup(model, nn.CrossEntropyLoss(), opt, loader, step if with_step else None)
+    assert torch.equal(torch.get_rng_state(), before_rng)
+    after = snapshot(model, opt, loader)
+    assert_same(before, after)
+
+
+# ------------------------------------------------------------------ reader mistakes
+def test_reader_mistakes_give_lesson_errors():
+    X, y = regression()
+    model = mlp()
+    opt = torch.optim.Adam(model.parameters())
+    with pytest.raises(LessonInputError, match="model raised"):
+        checkup(model, nn.MSELoss(), opt, (X[:, :3], y))
+    with pytest.raises(LessonInputError, match="loss_fn raised"):
+        checkup(model, lambda p, t: 1 / 0, opt, (X, y))
+    with pytest.raises(LessonInputError, match="train_step must be a function"):
+        checkup(model, nn.MSELoss(), opt, (X, y), train_step=3)
+    with pytest.raises(LessonInputError, match="nn.Module"):
+        checkup(lambda x: x, nn.MSELoss(), opt, (X, y))
+    with pytest.raises(LessonInputError, match="torch.optim"):
+        checkup(model, nn.MSELoss(), "adam", (X, y))
+    with pytest.raises(LessonInputError, match="loss_fn must be callable"):
+        checkup(model, 3, opt, (X, y))
+    with pytest.raises(LessonInputError, match="pair of tensors"):
+        checkup(model, nn.MSELoss(), opt, [1, 2, 3])
+    with pytest.raises(LessonInputError, match="must match"):
+        checkup(model, nn.MSELoss(), opt, (X, y[:10]))
+    with pytest.raises(LessonInputError, match="must return a tensor"):
+        checkup(model, lambda p, t: 0.5, opt, (X, y))
+
+    def broken_step(xb, yb):
+        raise KeyError("oops")
+
+    with pytest.raises(LessonInputError, match="train_step raised KeyError"):
+        checkup(model, nn.MSELoss(), opt, (X, y), broken_step)
+
+
+def test_report_prints_and_renders():
+    finding = Finding("lr-too-large", "error", "x " * 60, CHECKS["lr-too-large"][1])
+    report = Report([finding, Finding("dead-relu", "warning", "some units")])
+    assert not report.ok and report.codes == ["lr-too-large", "dead-relu"]
+    text = str(report)
+    assert text.startswith("checkup: PROBLEMS (1 error, 1 warning)")
+    assert max(len(line) for line in text.splitlines()) <= 79
+    assert "<table>" in report._repr_html_() and "lr-too-large" in repr(report)
+    assert Report().ok and str(Report()).startswith("checkup: OK")
+    with pytest.raises(LessonInputError):
+        Finding("no-such-code", "error", "")
+    with pytest.raises(LessonInputError):
+        Finding("dead-relu", "fatal", "")
+    assert cl.checkup is checkup
