@@ -20,6 +20,7 @@ from .explorer import (
 from .notebook import format_lesson_error, setup_notebook
 from .plots import (
     COLORS,
+    correctness_key,
     correctness_strip,
     new_figure,
     outcome_map,
@@ -33,7 +34,7 @@ from .training import History, fit, named_tensors
 __all__ = [
     "COLORS", "Control", "Explorer", "History", "LessonInputError", "SweepResult",
     "check_int", "check_learning_rate", "check_same_shape", "choice",
-    "correctness_strip", "shape_guard",
+    "correctness_key", "correctness_strip", "shape_guard",
     "fit", "format_lesson_error", "grid_index", "int_slider", "linear_data", "log_slider",
     "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace",
     "setup_notebook", "slider", "sweep", "toggle", "use_book_style",
