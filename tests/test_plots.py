@@ -48,3 +48,13 @@ def test_correctness_strip_lays_answers_out_in_rows():
     image = ax.images[0].get_array()
     assert image.shape == (2, 60)
     assert ax.get_title() == f"{correct.mean():.1%} correct"
+
+
+def test_correctness_key_names_the_strip_colours():
+    fig, (ax,) = cl.new_figure()
+    cl.correctness_strip(ax, [True, False], width=2)
+    legend = ax.legend(handles=cl.correctness_key())
+    assert [t.get_text() for t in legend.get_texts()] == ["right", "wrong"]
+    cmap = ax.images[0].get_cmap()
+    key = [matplotlib.colors.to_hex(h.get_facecolor()) for h in cl.correctness_key()]
+    assert key == [matplotlib.colors.to_hex(cmap(1.0)), matplotlib.colors.to_hex(cmap(0.0))]

@@ -21,6 +21,7 @@ from .explorer import (
 from .notebook import format_lesson_error, setup_notebook
 from .plots import (
     COLORS,
+    correctness_key,
     correctness_strip,
     new_figure,
     outcome_map,
@@ -36,7 +37,7 @@ __all__ = [
     "CHECKS", "COLORS", "Control", "Explorer", "Finding", "History", "LessonInputError",
     "Recording", "Report", "SweepResult", "checkup",
     "check_int", "check_learning_rate", "check_same_shape", "choice",
-    "correctness_strip", "shape_guard",
+    "correctness_key", "correctness_strip", "shape_guard",
     "fit", "format_lesson_error", "grid_index", "int_slider", "linear_data", "log_slider",
     "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace", "record",
     "setup_notebook", "slider", "sweep", "toggle", "use_book_style",

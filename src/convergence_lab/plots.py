@@ -18,6 +18,7 @@ __all__ = [
     "plot_trace",
     "outcome_map",
     "correctness_strip",
+    "correctness_key",
 ]
 
 COLORS = {
@@ -120,3 +121,12 @@ def correctness_strip(ax, correct, *, width: int = 60, start: int = 0, title=Non
     ax.grid(False)
     ax.set_title(title or f"{correct.mean():.1%} correct")
     return ax
+
+
+def correctness_key(right: str = "right", wrong: str = "wrong"):
+    """Legend handles saying what the colours of :func:`correctness_strip` mean.
+
+    Pass them to ``ax.legend(handles=...)`` or ``fig.legend(handles=...)``.
+    """
+    return [mpl.patches.Patch(color=COLORS["fix"], label=right),
+            mpl.patches.Patch(color=COLORS["fail"], label=wrong)]
