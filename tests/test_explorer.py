@@ -15,8 +15,6 @@ def setup(axes):
 
 
 def draw(art, lr, n, flag=False):
-    lr = cl.check_learning_rate(lr)
-    n = cl.check_int(n, "n", 2)
     x = np.arange(n)
     art["line"].set_data(x, lr * x**2)
     art["title"].set_text(f"lr={lr:g} n={n} flag={flag}")
@@ -201,3 +199,37 @@ def test_grid_index_finds_grid_values_and_refuses_others():
     for bad in [0.25, 100.0, 0.0, -1.0]:
         with pytest.raises(LessonInputError, match=r"learning rate values from 0\.075 to 1\.2"):
             cl.grid_index(bad, grid, "learning rate")
+
+
+def _one_axis_explorer(controls):
+    def setup(axes):
+        return {"line": axes[0].plot([], [])[0]}
+
+    def draw(art, **values):
+        art["line"].set_data([0, 1], [0, 1])
+
+    return cl.Explorer(setup, draw, controls, layout=(1, 1), figsize=(3, 2))
+
+
+def test_explorer_checks_values_from_each_control_before_draw():
+    ex = _one_axis_explorer({
+        "lr": cl.log_slider("learning rate", 1e-2, 1e-4, 1.0),
+        "gain": cl.log_slider("gain", 1.0, 0.1, 10.0),
+        "N": cl.int_slider("sample range N", 5, 2, 10, why="parity needs two integers"),
+        "w0": cl.slider("initial w", 0.5, 0.0, 1.0),
+    })
+    ex.render(lr=0)
+    assert ex.message.startswith("The learning rate must be a finite number above 0")
+    assert "never move" in ex.message  # a learning rate says why
+    ex.render(gain=-1.0)
+    assert ex.message == ("The gain must be a finite number above 0 (it is set on a log "
+                          "scale), got -1.0.")
+    ex.render(N=1)
+    assert ex.message == ("The sample range N must be at least 2 (parity needs two "
+                          "integers), got 1.")
+    ex.render(N=2.5)
+    assert "whole number" in ex.message
+    ex.render(w0=float("nan"))
+    assert ex.message == "The initial w must be a finite number, got nan."
+    ex.render(N=50)  # beyond the slider's maximum, but a valid value
+    assert ex.message == ""

@@ -3,7 +3,8 @@ import warnings
 import pytest
 import torch
 
-from convergence_lab import LessonInputError, check_same_shape, shape_guard
+from convergence_lab import LessonInputError, shape_guard
+from convergence_lab.shapes import check_same_shape
 
 
 def message_for(pred, target):

@@ -18,8 +18,6 @@ def setup(axes):
 
 
 def draw(art, lr, n, flag=False):
-    lr = cl.check_learning_rate(lr)
-    n = cl.check_int(n, "n", 2)
     if n == 3 and flag:
         raise LessonInputError("n = 3 with the flag is refused on purpose.")
     x = np.arange(n)

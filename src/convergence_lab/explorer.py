@@ -22,17 +22,19 @@ their figure inside the widget box, so a page without a kernel shows only the re
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import PIL.Image
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .errors import LessonInputError
+from .errors import LessonInputError, check_int, check_learning_rate
 from .plots import COLORS, new_figure
 
 __all__ = [
@@ -51,6 +53,7 @@ class Control:
     max: float | None = None
     step: float | None = None
     options: tuple = ()
+    why: str = ""  # said when a value is refused, e.g. why an int slider starts at 2
 
     def validate(self, name: str) -> None:
         if self.kind in ("log", "float", "int"):
@@ -97,8 +100,9 @@ def slider(description, default, min, max, step=None):  # noqa: A002
     return Control("float", description, float(default), float(min), float(max), step)
 
 
-def int_slider(description, default, min, max, step=1):  # noqa: A002
-    return Control("int", description, int(default), int(min), int(max), step)
+def int_slider(description, default, min, max, step=1, why=""):  # noqa: A002
+    """A whole-number slider; ``why`` says why smaller values make no sense, if asked."""
+    return Control("int", description, int(default), int(min), int(max), step, why=why)
 
 
 def choice(description, options, default):
@@ -134,7 +138,7 @@ class Explorer:
         self._recording = None
         self._image = None
         self.values = {name: c.default for name, c in self.controls.items()}
-        self.fig, self.axes = new_figure(layout[1], layout[0], width=figsize[0], height=figsize[1])
+        self.fig, self.axes = new_figure(*layout, width=figsize[0], height=figsize[1])
         self.fig.set_dpi(dpi)
         self.artists = setup(self.axes)
         self._moving = list(_flatten(self.artists))
@@ -178,16 +182,18 @@ class Explorer:
         return png
 
     def _check(self, values) -> None:
-        """Refuse settings no control offers, so ``draw`` only sees real options."""
+        """Refuse values no ``draw`` should see, with a message derived from the control.
+
+        A log slider's value must be a finite number above 0 (for a learning rate, the
+        message says why), an int slider's a whole number at least its minimum, a
+        float slider's a finite number, a choice one of its options. Values beyond a
+        slider's maximum are allowed: a reader may ask ``render`` for them on purpose.
+        """
         unknown = set(values) - set(self.controls)
         if unknown:
             raise LessonInputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
         for name, control in self.controls.items():
-            if control.kind == "choice" and values[name] not in control.options:
-                allowed = ", ".join(map(str, control.options))
-                raise LessonInputError(
-                    f"{control.description} must be one of {allowed}; got {values[name]!r}."
-                )
+            values[name] = _checked(control, values[name])
 
     def _compose(self, message: str) -> bytes:
         """Blit the moving artists (or a message in their place) onto the frame."""
@@ -274,6 +280,32 @@ class Explorer:
             self._image = w.Image(value=self.render(), format="png")
             children.append(self._image)
         return w.VBox(children)
+
+
+def _checked(control: Control, value):
+    """``value`` as ``control``'s kind of value, or a LessonInputError saying why not."""
+    label = control.description
+    if control.kind == "log":
+        lowered = label.lower()
+        if "learning rate" in lowered or lowered.split()[-1] == "lr":
+            return check_learning_rate(value, label)
+        if isinstance(value, bool) or not isinstance(value, Real) or not (
+                math.isfinite(value) and value > 0):
+            raise LessonInputError(
+                f"The {label} must be a finite number above 0 (it is set on a log scale), "
+                f"got {value!r}."
+            )
+        return float(value)
+    if control.kind == "int":
+        return check_int(value, f"The {label}", int(control.min), why=control.why)
+    if control.kind == "float":
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise LessonInputError(f"The {label} must be a finite number, got {value!r}.")
+        return float(value)
+    if control.kind == "choice" and value not in control.options:
+        allowed = ", ".join(map(str, control.options))
+        raise LessonInputError(f"{label} must be one of {allowed}; got {value!r}.")
+    return value
 
 
 def _flatten(artists):
