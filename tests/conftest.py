@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 import nbformat
@@ -5,6 +6,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# The project's tools (tools/*.py) are scripts, not a package; tests import them.
+sys.path.insert(0, str(ROOT / "tools"))
 
 
 def book_notebooks():

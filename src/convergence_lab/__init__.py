@@ -38,4 +38,6 @@ __all__ = [
     "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace",
     "setup_notebook", "slider", "sweep", "toggle", "use_book_style",
 ]
+# The book's release: every notebook's Colab cell installs the tag v<__version__>.
+# Bump it only through a release (README: "Cut a release").
 __version__ = "0.1.0"
