@@ -123,6 +123,31 @@ def test_widgets_use_the_shared_ipywidgets_api():
         assert widget.value == pytest.approx(control.default)
 
 
+def test_widget_labels_are_never_cut_short():
+    # ipywidgets gives every control 300 px and, unless told, a fixed label width.
+    log = cl.log_slider("learning rate", 1e-2, 1e-6, 1e2).widget()
+    assert log.style.description_width == "initial"
+    assert log.readout_format == cl.explorer.LOG_READOUT == ".2e"
+    drop = cl.choice("initial weights", ["PyTorch default", "manual"], "manual").widget()
+    assert drop.style.description_width == "initial"
+    assert drop.layout.width == "max(300px, 22.0em)"
+    box = cl.toggle("reshape the target (the fix)").widget()
+    assert box.indent is False and box.layout.width == "auto"
+
+
+def test_log_readout_is_legible_at_every_value():
+    # The frontend formats it (d3-format); Python's format spec agrees for ".2e"
+    # except for the exponent's leading zero, so a short readout at every value.
+    for value in (1e-8, 1e-6, 3.16e-4, 0.5, 1.0, 100.0, 1e3):
+        text = format(value, cl.explorer.LOG_READOUT)
+        assert len(text) <= 8 and "e" in text
+
+
+def test_dropdown_width_fits_label_and_longest_option():
+    assert cl.explorer.dropdown_width("n", [1, 2]) == "max(300px, 5.2em)"
+    assert cl.explorer.dropdown_width("hidden size", []) == "max(300px, 10.6em)"
+
+
 def test_a_slider_move_redraws_through_the_widget_callback(monkeypatch):
     ex = make()
     box = ex._widgets()
