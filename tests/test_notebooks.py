@@ -89,10 +89,14 @@ def test_the_books_version_is_recorded_once():
     assert re.fullmatch(r"\d+\.\d+\.\d+", cl.__version__)
 
 
-def test_colab_launch_points_at_the_repository_and_branch(config):
+def test_colab_launch_points_at_the_reader_notebooks_branch(config):
+    # The deploy workflow publishes tools/reader_notebooks.py's output as `colab`.
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
-    assert config["repository"]["branch"] == "main"
+    assert config["repository"]["branch"] == "colab"
     assert config["repository"]["url"].startswith("https://github.com/")
+    assert not config["html"].get("use_edit_page_button")  # it would use `colab` too
+    pages = (ROOT / ".github" / "workflows" / "pages.yml").read_text()
+    assert "tools/reader_notebooks.py" in pages and "HEAD:refs/heads/colab" in pages
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
