@@ -3,13 +3,14 @@
 #   make test      unit tests, notebook policy tests, the book build, nbval on every notebook
 #   make execute   re-execute every notebook in place, each in a fresh kernel
 #   make bench     the explorer and sweep benchmarks
+#   make colab-check  run every chapter with Colab's versions (own venv: .venv-colab)
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install book test execute bench lint clean
+.PHONY: install book test execute bench lint colab-check zizmor clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_explorer.py
+
+# Builds .venv-colab from colab/requirements-colab.txt (needs no .venv), installs the
+# helper as the notebooks' Colab cell does, and executes every chapter there.
+colab-check:
+	$(PYTHON) tools/colab_check.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

@@ -1,0 +1,303 @@
+"""Slider explorers that also leave a plain figure.
+
+An :class:`Explorer` owns one matplotlib figure. The chapter gives it two functions:
+``setup(axes)`` draws the fixed frame (limits, labels, reference lines) once and
+returns the artists that move; ``draw(artists, **values)`` computes a run and updates
+those artists. Only the moving artists are redrawn per slider move (blitting), which
+keeps a redraw well under 100 ms on a slow 2-core machine where a full matplotlib
+redraw alone takes about 50 ms.
+
+``show()`` displays the figure for the defaults as an ordinary PNG output (what the
+website, nbval and a reader without a kernel see), then the sliders; each slider move
+replaces that output in place. Bad input never raises in a reader's face:
+:class:`LessonInputError` from ``draw`` becomes a message drawn on the figure.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import PIL.Image
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from .errors import LessonInputError
+from .plots import COLORS, new_figure
+
+__all__ = [
+    "Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer", "grid_index",
+]
+
+
+@dataclass(frozen=True)
+class Control:
+    """A description of one slider or switch, independent of the widget library."""
+
+    kind: str
+    description: str
+    default: object
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    options: tuple = ()
+
+    def validate(self, name: str) -> None:
+        if self.kind in ("log", "float", "int"):
+            if not (self.min < self.max):
+                raise ValueError(f"control {name!r}: min must be below max")
+            if not (self.min <= self.default <= self.max):
+                raise ValueError(f"control {name!r}: default {self.default} is outside its range")
+            if self.kind == "log" and self.min <= 0:
+                raise ValueError(f"control {name!r}: a log slider needs min > 0")
+        elif self.kind == "choice" and self.default not in self.options:
+            raise ValueError(f"control {name!r}: default {self.default!r} is not an option")
+
+    def widget(self):
+        """The ipywidgets control; only API shared by ipywidgets 7.7 (Colab) and 8.
+
+        Labels keep their natural width (``description_width: initial``) and a
+        dropdown is made wide enough for its label and longest option, so no label
+        is cut short ("initial wei..."). Log sliders read out in exponent notation:
+        the frontend formats the readout itself (d3-format), and a fixed-point
+        format there shows 1e-6 as a cut-off ``0.0000010(``.
+        """
+        import ipywidgets as w
+
+        style = {"description_width": "initial"}
+        common = {"description": self.description, "continuous_update": False,
+                  "style": style}
+        if self.kind == "log":
+            # Exponents rounded to 4 decimals: exact enough, and a short widget repr.
+            return w.FloatLogSlider(value=self.default, base=10,
+                                    min=round(float(np.log10(self.min)), 4),
+                                    max=round(float(np.log10(self.max)), 4),
+                                    step=round(self.step or 0.1, 4),
+                                    readout_format=LOG_READOUT, **common)
+        if self.kind == "float":
+            return w.FloatSlider(value=self.default, min=self.min, max=self.max,
+                                 step=self.step or (self.max - self.min) / 100, **common)
+        if self.kind == "int":
+            return w.IntSlider(value=self.default, min=self.min, max=self.max,
+                               step=self.step or 1, **common)
+        if self.kind == "choice":
+            return w.Dropdown(options=list(self.options), value=self.default,
+                              description=self.description, style=style,
+                              layout={"width": dropdown_width(self.description, self.options)})
+        # indent=False: the label sits right of the box at its full length, instead
+        # of in what is left of a row whose left part is kept for a description.
+        return w.Checkbox(value=bool(self.default), description=self.description,
+                          indent=False, layout={"width": "auto"})
+
+
+# A readout legible at every value, from 1e-8 to 1e3: "1.00e-6", "3.16e-2".
+LOG_READOUT = ".2e"
+
+
+def dropdown_width(description: str, options) -> str:
+    """A CSS width that fits the label and the longest option, and never less than
+    the 300 px ipywidgets gives a control by default."""
+    chars = len(description) + max((len(str(o)) for o in options), default=0)
+    # About 0.6 em per character of the UI font, plus the arrow and the gaps.
+    return f"max(300px, {0.6 * chars + 4:.1f}em)"
+
+
+def log_slider(description, default, min, max, step=0.1):  # noqa: A002 - mirrors ipywidgets
+    """A slider over powers of ten (for learning rates); ``step`` is in decades."""
+    return Control("log", description, float(default), float(min), float(max), step)
+
+
+def slider(description, default, min, max, step=None):  # noqa: A002
+    return Control("float", description, float(default), float(min), float(max), step)
+
+
+def int_slider(description, default, min, max, step=1):  # noqa: A002
+    return Control("int", description, int(default), int(min), int(max), step)
+
+
+def choice(description, options, default):
+    return Control("choice", description, default, options=tuple(options))
+
+
+def toggle(description, default=False):
+    return Control("bool", description, bool(default))
+
+
+class Explorer:
+    """Sliders over a chapter's ``draw``, with a static figure for readers without a kernel.
+
+    ``controls`` maps keyword names of ``draw`` to :class:`Control` objects;
+    ``layout`` is ``(nrows, ncols)`` of the axes handed to ``setup``.
+    ``setup(axes)`` returns the moving artists: a mapping or a sequence whose values
+    are artists or lists of artists. Everything else it draws is the fixed frame.
+    """
+
+    def __init__(self, setup: Callable, draw: Callable, controls: Mapping[str, Control], *,
+                 layout=(1, 2), figsize=(9.0, 3.2), dpi: int = 80):
+        if not (callable(setup) and callable(draw)):
+            raise TypeError(
+                "setup and draw must be functions: setup(axes), draw(artists, **values)"
+            )
+        for name, control in controls.items():
+            control.validate(name)
+        self.draw = draw
+        self.controls = dict(controls)
+        self.values = {name: c.default for name, c in self.controls.items()}
+        self.fig, self.axes = new_figure(layout[1], layout[0], width=figsize[0], height=figsize[1])
+        self.fig.set_dpi(dpi)
+        self.artists = setup(self.axes)
+        self._moving = list(_flatten(self.artists))
+        self._message = self.fig.text(
+            0.5, 0.5, "", ha="center", va="center", wrap=True, color=COLORS["fail"],
+            fontsize=11, fontweight="bold",
+            bbox={"facecolor": "white", "edgecolor": COLORS["fail"], "boxstyle": "round"},
+        )
+        # The frame is drawn once; its ticks must not depend on the moving data.
+        for ax in self.axes:
+            ax.set_autoscale_on(False)
+        self.canvas = FigureCanvasAgg(self.fig)
+        # Lay out once with the defaults drawn, so titles and labels get their room ...
+        try:
+            draw(self.artists, **self.values)
+        except LessonInputError:
+            pass
+        self.canvas.draw()
+        # ... then freeze the layout and keep the frame without the moving artists.
+        self.fig.set_layout_engine("none")
+        for artist in self._moving + [self._message]:
+            artist.set_animated(True)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self._handle = None
+        self.message = ""
+        self.last_seconds = float("nan")
+
+    def render(self, **changes) -> bytes:
+        """Redraw with ``changes`` applied to the current values; return PNG bytes."""
+        start = time.perf_counter()
+        values = {**self.values, **changes}
+        message = ""
+        try:
+            self._check(values)
+            self.draw(self.artists, **values)
+        except LessonInputError as exc:
+            message = str(exc)
+        png = self._compose(message)
+        self.last_seconds = time.perf_counter() - start
+        return png
+
+    def _check(self, values) -> None:
+        """Refuse settings no control offers, so ``draw`` only sees real options."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise LessonInputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+        for name, control in self.controls.items():
+            if control.kind == "choice" and values[name] not in control.options:
+                allowed = ", ".join(map(str, control.options))
+                raise LessonInputError(
+                    f"{control.description} must be one of {allowed}; got {values[name]!r}."
+                )
+
+    def _compose(self, message: str) -> bytes:
+        """Blit the moving artists (or a message in their place) onto the frame."""
+        self.message = message
+        self.canvas.restore_region(self._background)
+        if message:
+            self._message.set_text(textwrap.fill(message, 60))
+            self.fig.draw_artist(self._message)
+        else:
+            for artist in self._moving:
+                if artist.get_visible():
+                    self.fig.draw_artist(artist)
+        return _encode_png(self.canvas)
+
+    def _publish(self, png: bytes) -> None:
+        if self._handle is not None:
+            from IPython.display import Image
+
+            self._handle.update(Image(data=png, format="png"))
+
+    def update(self, **changes) -> bytes:
+        """Apply ``changes`` to the explorer's values, redraw, and refresh the shown figure."""
+        png = self.render(**changes)
+        self.values.update({k: v for k, v in changes.items() if k in self.controls})
+        self._publish(png)
+        return png
+
+    def preview(self, **changes):
+        """A one-off picture with ``changes`` applied, leaving the live figure and values alone."""
+        from IPython.display import Image
+
+        return Image(data=self.render(**changes), format="png")
+
+    def show(self) -> None:
+        """Display the sliders (when ipywidgets is there) and the figure for the current values."""
+        from IPython.display import Image, display
+
+        png = self.render()
+        box = self._widgets()
+        if box is not None:
+            display(box)
+        self._handle = display(Image(data=png, format="png"), display_id=True)
+
+    def _widgets(self):
+        try:
+            import ipywidgets as w
+        except ImportError:  # a plain Python kernel: the static figure is all there is
+            return None
+        sliders = {name: c.widget() for name, c in self.controls.items()}
+
+        def on_change(change):
+            name = next(n for n, s in sliders.items() if s is change["owner"])
+            try:
+                self.update(**{name: change["new"]})
+            except Exception as exc:  # a slider callback must never spill a traceback
+                self._publish(self._compose(f"This setting broke the explorer: {exc}"))
+
+        for s in sliders.values():
+            s.observe(on_change, names="value")
+        return w.VBox(list(sliders.values()))
+
+
+def _flatten(artists):
+    if isinstance(artists, Artist):
+        yield artists
+    elif isinstance(artists, Mapping):
+        for value in artists.values():
+            yield from _flatten(value)
+    elif isinstance(artists, (list, tuple)):
+        for value in artists:
+            yield from _flatten(value)
+    elif artists is not None:
+        raise TypeError(f"setup must return artists (or mappings/lists of them), got {artists!r}")
+
+
+def _encode_png(canvas) -> bytes:
+    # Fast zlib level: a slider frame is shown once, size matters less than latency.
+    width, height = canvas.get_width_height()
+    image = PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
+def grid_index(value: float, grid, name: str, rel_tol: float = 0.01) -> int:
+    """The index of ``value`` in a precomputed log-spaced ``grid``, or a clear refusal.
+
+    Explorers that precompute runs on a grid of (say) learning rates look results up by
+    this index; a value between grid points, or outside, gets a message naming the grid.
+    """
+    grid = np.asarray(grid, dtype=float)
+    value = float(value)
+    if value > 0:
+        k = int(np.argmin(np.abs(np.log(grid / value))))
+        if abs(grid[k] - value) <= rel_tol * grid[k]:
+            return k
+    raise LessonInputError(
+        f"This explorer has {name} values from {grid[0]:.3g} to {grid[-1]:.3g} "
+        f"({len(grid)} steps); {value:g} is not one of them."
+    )
