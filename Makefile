@@ -40,5 +40,9 @@ colab-check:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools
 
+# The workflows' security audit (also a test in tests/test_workflows.py).
+zizmor: $(STAMP)
+	$(BIN)/zizmor --offline --persona=pedantic .github/
+
 clean:
 	rm -rf _build
