@@ -102,7 +102,13 @@ def installed_versions() -> dict[str, str]:
 def install_helper() -> None:
     """As the install cell does: ``pip install`` the package with its dependencies."""
     pip("uninstall", "--quiet", "--yes", "convergence-lab")
-    pip("install", "--quiet", str(ROOT))
+    # From a copy, as pip's own clone of the tag would be: building in the checkout
+    # would leave build/ and *.egg-info behind.
+    with tempfile.TemporaryDirectory(prefix="colab-clone-") as tmp:
+        clone = Path(tmp) / "book"
+        shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "_build", "build", "*.egg-info", "book", "__pycache__"))
+        pip("install", "--quiet", str(clone))
     moved = drifted()
     if moved:
         for name, (want, got) in sorted(moved.items()):
