@@ -56,6 +56,21 @@ def test_page_shows_every_printed_line_and_figure(site, notebook):
     assert len(re.findall(r"<img[^>]+src=\"[^\"]+\.png\"", page)) >= pngs
 
 
+def test_execution_statistics_page_lists_every_chapter_with_time_and_versions(site):
+    import execution_stats
+
+    page = (site / "book" / "status.html").read_text()
+    text = visible_text(page)
+    stats = execution_stats.load()
+    for notebook in book_notebooks():
+        rel = notebook.relative_to(ROOT)
+        assert f'href="../{rel.with_suffix(".html").as_posix()}' in page or \
+            f'href="{rel.relative_to("book").with_suffix(".html").as_posix()}' in page
+        entry = stats[rel.as_posix()]
+        assert entry["torch"] in text and entry["ipywidgets"] in text
+    assert "Time (s)" in text
+
+
 @pytest.mark.parametrize("notebook", book_notebooks(), ids=lambda p: p.name)
 def test_colab_button_opens_this_chapters_reader_notebook(site, notebook, config,
                                                          tmp_path_factory):
