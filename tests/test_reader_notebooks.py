@@ -105,6 +105,17 @@ def test_directives_inside_lists_keep_their_indentation():
     assert out == "- item\n\n  > **Tip**\n  >\n  > Inside.\n- next"
 
 
+def test_cells_left_empty_are_dropped():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# T"),
+        nbformat.v4.new_markdown_cell("```{only} html\nOn this page.\n```"),
+        nbformat.v4.new_code_cell("1"),
+    ])
+    reader = rn.reader_notebook(nb, "book/x.ipynb", BASE)
+    assert [c.cell_type for c in reader.cells] == ["markdown", "markdown", "code"]
+    assert "notebook edition" in reader.cells[1].source
+
+
 def test_main_writes_every_notebook_at_its_repository_path(tmp_path):
     assert rn.main([str(tmp_path)]) == 0
     for path in NOTEBOOKS:

@@ -196,6 +196,9 @@ def reader_notebook(nb, rel_path: str, base_url: str):
         elif cell.cell_type == "code":
             cell.outputs = [out for out in cell.outputs
                             if WIDGET_VIEW not in out.get("data", {})]
+    # A cell that held only website text is left empty: JupyterLab would show its
+    # "Type Markdown and LaTeX" placeholder.
+    nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]
     nb.metadata.pop("widgets", None)
     page = base_url + posixpath.splitext(rel_path)[0] + ".html"
     note = nbformat.v4.new_markdown_cell(
