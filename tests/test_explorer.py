@@ -143,6 +143,22 @@ def test_log_readout_is_legible_at_every_value():
         assert len(text) <= 8 and "e" in text
 
 
+@pytest.mark.parametrize("low, high, step", [
+    (3e-5, 3.0, 0.5), (1e-6, 1e2, 0.5), (1e-8, 10.0, 0.1), (0.075, 1.2, 0.1505),
+    (1e-4, 1.0, 0.1),
+])
+def test_log_slider_top_value_is_reachable_in_ipywidgets_7(low, high, step):
+    lo, hi, st = cl.explorer.log_exponents(low, high, step)
+    # jQuery UI's slider (ipywidgets 7) recomputes its maximum like this and drops
+    # a whole step when the result exceeds max.
+    top = round((hi - lo) / st) * st + lo
+    if abs(round((hi - lo) / st) - (hi - lo) / st) < 1e-6:
+        assert top <= hi
+        assert 10 ** top == pytest.approx(high, rel=1e-3)
+    widget = cl.log_slider("lr", low, low, high, step).widget()
+    assert (widget.min, widget.max, widget.step) == (lo, hi, st)
+
+
 def test_dropdown_width_fits_label_and_longest_option():
     assert cl.explorer.dropdown_width("n", [1, 2]) == "max(300px, 5.2em)"
     assert cl.explorer.dropdown_width("hidden size", []) == "max(300px, 10.6em)"

@@ -72,12 +72,9 @@ class Control:
         common = {"description": self.description, "continuous_update": False,
                   "style": style}
         if self.kind == "log":
-            # Exponents rounded to 4 decimals: exact enough, and a short widget repr.
-            return w.FloatLogSlider(value=self.default, base=10,
-                                    min=round(float(np.log10(self.min)), 4),
-                                    max=round(float(np.log10(self.max)), 4),
-                                    step=round(self.step or 0.1, 4),
-                                    readout_format=LOG_READOUT, **common)
+            low, high, step = log_exponents(self.min, self.max, self.step or 0.1)
+            return w.FloatLogSlider(value=self.default, base=10, min=low, max=high,
+                                    step=step, readout_format=LOG_READOUT, **common)
         if self.kind == "float":
             return w.FloatSlider(value=self.default, min=self.min, max=self.max,
                                  step=self.step or (self.max - self.min) / 100, **common)
@@ -96,6 +93,24 @@ class Control:
 
 # A readout legible at every value, from 1e-8 to 1e3: "1.00e-6", "3.16e-2".
 LOG_READOUT = ".2e"
+
+
+def log_exponents(low: float, high: float, step: float) -> tuple[float, float, float]:
+    """A log slider's exponent range and step, such that its top value is reachable.
+
+    Exponents are rounded to 4 decimals (exact enough, and a short widget repr).
+    ipywidgets 7's slider (jQuery UI, Colab) recomputes its top as
+    ``round((max - min) / step) * step + min`` and drops a whole step when round-off
+    puts that above ``max``: 3e-5 to 3 in half decades then stops at 0.949. So when
+    the range is a whole number of steps, ``max`` is that very sum.
+    """
+    low = round(float(np.log10(low)), 4)
+    high = round(float(np.log10(high)), 4)
+    step = round(float(step), 4)
+    steps = round((high - low) / step)
+    if abs(low + steps * step - high) < 1e-6:
+        high = low + steps * step
+    return low, high, step
 
 
 def dropdown_width(description: str, options) -> str:
