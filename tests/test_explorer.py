@@ -121,6 +121,47 @@ def test_widgets_use_the_shared_ipywidgets_api():
         assert widget.value == pytest.approx(control.default)
 
 
+def test_widget_labels_are_never_cut_short():
+    # ipywidgets gives every control 300 px and, unless told, a fixed label width.
+    log = cl.log_slider("learning rate", 1e-2, 1e-6, 1e2).widget()
+    assert log.style.description_width == "initial"
+    assert log.readout_format == cl.explorer.LOG_READOUT == ".2e"
+    drop = cl.choice("initial weights", ["PyTorch default", "manual"], "manual").widget()
+    assert drop.style.description_width == "initial"
+    assert drop.layout.width == "max(300px, 22.0em)"
+    box = cl.toggle("reshape the target (the fix)").widget()
+    assert box.indent is False and box.layout.width == "auto"
+
+
+def test_log_readout_is_legible_at_every_value():
+    # The frontend formats it (d3-format); Python's format spec agrees for ".2e"
+    # except for the exponent's leading zero, so a short readout at every value.
+    for value in (1e-8, 1e-6, 3.16e-4, 0.5, 1.0, 100.0, 1e3):
+        text = format(value, cl.explorer.LOG_READOUT)
+        assert len(text) <= 8 and "e" in text
+
+
+@pytest.mark.parametrize("low, high, step", [
+    (3e-5, 3.0, 0.5), (1e-6, 1e2, 0.5), (1e-8, 10.0, 0.1), (0.075, 1.2, 0.1505),
+    (1e-4, 1.0, 0.1),
+])
+def test_log_slider_top_value_is_reachable_in_ipywidgets_7(low, high, step):
+    lo, hi, st = cl.explorer.log_exponents(low, high, step)
+    # jQuery UI's slider (ipywidgets 7) recomputes its maximum like this and drops
+    # a whole step when the result exceeds max.
+    top = round((hi - lo) / st) * st + lo
+    if abs(round((hi - lo) / st) - (hi - lo) / st) < 1e-6:
+        assert top <= hi
+        assert 10 ** top == pytest.approx(high, rel=1e-3)
+    widget = cl.log_slider("lr", low, low, high, step).widget()
+    assert (widget.min, widget.max, widget.step) == (lo, hi, st)
+
+
+def test_dropdown_width_fits_label_and_longest_option():
+    assert cl.explorer.dropdown_width("n", [1, 2]) == "max(300px, 5.2em)"
+    assert cl.explorer.dropdown_width("hidden size", []) == "max(300px, 10.6em)"
+
+
 def test_a_slider_move_redraws_through_the_widget_callback(monkeypatch):
     ex = make()
     box = ex._widgets()

@@ -31,4 +31,6 @@ __all__ = [
     "linear_data", "log_slider", "outcome_map", "parity_data", "plot_trace",
     "record_training", "setup_notebook", "shape_guard", "slider", "sweep", "toggle",
 ]
+# The book's release: every notebook's Colab cell installs the tag v<__version__>.
+# Bump it only through a release (README: "Cut a release").
 __version__ = "0.1.0"

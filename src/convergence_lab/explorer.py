@@ -67,18 +67,23 @@ class Control:
             raise ValueError(f"control {name!r}: default {self.default!r} is not an option")
 
     def widget(self):
-        """The ipywidgets control; only API shared by ipywidgets 7.7 (Colab) and 8."""
+        """The ipywidgets control; only API shared by ipywidgets 7.7 (Colab) and 8.
+
+        Labels keep their natural width (``description_width: initial``) and a
+        dropdown is made wide enough for its label and longest option, so no label
+        is cut short ("initial wei..."). Log sliders read out in exponent notation:
+        the frontend formats the readout itself (d3-format), and a fixed-point
+        format there shows 1e-6 as a cut-off ``0.0000010(``.
+        """
         import ipywidgets as w
 
+        style = {"description_width": "initial"}
         common = {"description": self.description, "continuous_update": False,
-                  "style": {"description_width": "initial"}}
+                  "style": style}
         if self.kind == "log":
-            # Exponents rounded to 4 decimals: exact enough, and a short widget repr.
-            return w.FloatLogSlider(value=self.default, base=10,
-                                    min=round(float(np.log10(self.min)), 4),
-                                    max=round(float(np.log10(self.max)), 4),
-                                    step=round(self.step or 0.1, 4),
-                                    readout_format=".3g", **common)
+            low, high, step = log_exponents(self.min, self.max, self.step or 0.1)
+            return w.FloatLogSlider(value=self.default, base=10, min=low, max=high,
+                                    step=step, readout_format=LOG_READOUT, **common)
         if self.kind == "float":
             return w.FloatSlider(value=self.default, min=self.min, max=self.max,
                                  step=self.step or (self.max - self.min) / 100, **common)
@@ -87,8 +92,42 @@ class Control:
                                step=self.step or 1, **common)
         if self.kind == "choice":
             return w.Dropdown(options=list(self.options), value=self.default,
-                              description=self.description)
-        return w.Checkbox(value=bool(self.default), description=self.description)
+                              description=self.description, style=style,
+                              layout={"width": dropdown_width(self.description, self.options)})
+        # indent=False: the label sits right of the box at its full length, instead
+        # of in what is left of a row whose left part is kept for a description.
+        return w.Checkbox(value=bool(self.default), description=self.description,
+                          indent=False, layout={"width": "auto"})
+
+
+# A readout legible at every value, from 1e-8 to 1e3: "1.00e-6", "3.16e-2".
+LOG_READOUT = ".2e"
+
+
+def log_exponents(low: float, high: float, step: float) -> tuple[float, float, float]:
+    """A log slider's exponent range and step, such that its top value is reachable.
+
+    Exponents are rounded to 4 decimals (exact enough, and a short widget repr).
+    ipywidgets 7's slider (jQuery UI, Colab) recomputes its top as
+    ``round((max - min) / step) * step + min`` and drops a whole step when round-off
+    puts that above ``max``: 3e-5 to 3 in half decades then stops at 0.949. So when
+    the range is a whole number of steps, ``max`` is that very sum.
+    """
+    low = round(float(np.log10(low)), 4)
+    high = round(float(np.log10(high)), 4)
+    step = round(float(step), 4)
+    steps = round((high - low) / step)
+    if abs(low + steps * step - high) < 1e-6:
+        high = low + steps * step
+    return low, high, step
+
+
+def dropdown_width(description: str, options) -> str:
+    """A CSS width that fits the label and the longest option, and never less than
+    the 300 px ipywidgets gives a control by default."""
+    chars = len(description) + max((len(str(o)) for o in options), default=0)
+    # About 0.6 em per character of the UI font, plus the arrow and the gaps.
+    return f"max(300px, {0.6 * chars + 4:.1f}em)"
 
 
 def log_slider(description, default, min, max, step=0.1):  # noqa: A002 - mirrors ipywidgets
