@@ -98,6 +98,12 @@ def web_values(control, override=None) -> list:
             values = [float(v) for v in values]
         elif kind == "bool":
             values = [bool(v) for v in values]
+    if kind in ("log", "float"):
+        # The slider's own steps come from rounded exponents (0.29998 for a default 0.3):
+        # a value that close to the default is the default, not a second setting.
+        values = [control.default if math.isclose(v, control.default, rel_tol=1e-3) else v
+                  for v in values]
+        values = sorted(set(values))
     if _index_of(values, control.default, kind) is None:
         values.append(control.default)
         if kind in ("log", "float", "int"):
