@@ -258,3 +258,14 @@ def test_a_log_step_next_to_the_default_is_the_default():
     values = se.web_values(control)
     assert sum(math.isclose(v, 0.3, rel_tol=1e-2) for v in values) == 1
     assert 0.3 in values
+
+
+def test_compare_with_live_passes_on_a_true_recording_and_catches_a_changed_draw():
+    ex = explorer()
+    rec = se.record(ex)
+    compared, worst = se.compare_with_live(ex, rec, every=7)
+    assert compared == len(range(0, rec.combinations, 7)) and worst <= 0.5 / 8 + 1e-9
+    ex.draw = lambda art, lr, n, flag=False: (draw(art, lr, n, flag),
+                                              art["line"].set_ydata(art["line"].get_ydata() + 1))
+    with pytest.raises(AssertionError, match="px off"):
+        se.compare_with_live(ex, rec, every=7)
