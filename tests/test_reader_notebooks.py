@@ -14,8 +14,13 @@ BASE = "https://example.org/book/"
 WEBSITE_ONLY = re.compile(r"rocket icon|on this page|launch button", re.IGNORECASE)
 
 
-def convert(text, rel="book/ch/nb.ipynb"):
-    return rn.Converter(rel, BASE).convert(text)
+LABELS = {"sec-far": ("Far away", "book/other/page.ipynb"),
+          "sec-here": ("Right here", "book/ch/nb.ipynb"),
+          "ch-ex2": ("Exercise 2", "book/ch/nb.ipynb")}
+
+
+def convert(text, rel="book/ch/nb.ipynb", labels=None):
+    return rn.Converter(rel, BASE, labels if labels is not None else {}).convert(text)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +74,7 @@ def test_nested_directives_exercises_and_solutions():
     out = convert(text)
     assert "> **Halve it**" in out and "> > **Hint**" in out
     assert "> > Look at the sweep." in out
-    assert "> **Solution**\n>\n> It converges." in out
+    assert "> **Solution to the exercise**\n>\n> It converges." in out
     assert not rn.MYST_LEFTOVERS.search(out)
 
 
@@ -86,7 +91,7 @@ def test_roles_targets_and_relative_links():
     out = convert(text)
     assert out == (
         "## X\n\nSee [the checklist](https://example.org/book/book/checklist.html), "
-        "(eq-1), $a^2$, [smith2020], fig-1 and "
+        "(eq-1), $a^2$, [smith2020], the figure and "
         "[intro](https://example.org/book/book/intro.html#why) or "
         "[docs](https://pytorch.org) and [up](#x).")
 
@@ -122,3 +127,22 @@ def test_main_writes_every_notebook_at_its_repository_path(tmp_path):
         assert (tmp_path / path.relative_to(ROOT)).exists()
     assert (tmp_path / "README.md").exists()
     assert rn.main([]) == 2
+
+
+def test_bare_references_read_as_titles_and_gated_solutions_as_headings():
+    out = convert("See {ref}`sec-far`, {ref}`sec-here` and {ref}`ch-ex2`.", labels=LABELS)
+    assert out == ("See [Far away](https://example.org/book/book/other/page.html#sec-far), "
+                   "Right here and Exercise 2.")
+    start = convert("```{solution-start} ch-ex2\n:class: dropdown\n```", labels=LABELS)
+    assert start == "**Solution to Exercise 2**"
+    assert convert("```{solution-end}\n```", labels=LABELS) == ""
+    exercise = convert("```{exercise}\n:label: ch-ex2\nDo it.\n```", labels=LABELS)
+    assert exercise.startswith("> **Exercise 2**")
+
+
+def test_book_labels_finds_sections_and_exercises(tmp_path):
+    page = tmp_path / "book" / "p.md"
+    page.parent.mkdir()
+    page.write_text("(sec-a)=\n## Alpha\n\n```{exercise}\n:label: p-ex1\nX\n```\n")
+    assert rn.book_labels(tmp_path) == {"sec-a": ("Alpha", "book/p.md"),
+                                        "p-ex1": ("Exercise 1", "book/p.md")}

@@ -73,12 +73,50 @@ def site_url(root: Path = ROOT) -> str:
     return config["html"]["baseurl"].rstrip("/") + "/"
 
 
+HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*$")
+EXERCISE = re.compile(r"^\s*(?:`{3,}|:{3,})\{exercise\}[^\n]*\n(?::[\w-]+:.*\n)*?:label:\s*(\S+)",
+                      re.MULTILINE)
+
+
+def book_labels(root: Path = ROOT) -> dict[str, tuple[str, str]]:
+    """Every cross-reference target of the book: label -> (what to call it, page path).
+
+    Section labels ``(name)=`` take the heading that follows them; exercises
+    (``:label:`` of an ``{exercise}``) are "Exercise k", k counted within their page.
+    So a bare {ref}`label` reads as the section's title in a reader notebook.
+    """
+    labels = {}
+    pages = [p for p in sorted((root / "book").rglob("*"))
+             if p.suffix in (".md", ".ipynb") and ".ipynb_checkpoints" not in p.parts
+             and "_build" not in p.parts]
+    for page in pages:
+        rel = page.relative_to(root).as_posix()
+        if page.suffix == ".ipynb":
+            nb = nbformat.read(page, as_version=4)
+            text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        else:
+            text = page.read_text()
+        lines = text.split("\n")
+        for i, line in enumerate(lines):
+            target = re.match(r"^\s*\(([\w.:-]+)\)=\s*$", line)
+            if target:
+                heading = next((HEADING.match(ln) for ln in lines[i + 1:i + 4]
+                                if HEADING.match(ln)), None)
+                labels[target.group(1)] = (heading.group(1) if heading else target.group(1),
+                                           rel)
+        for k, m in enumerate(EXERCISE.finditer(text), 1):
+            labels[m.group(1)] = (f"Exercise {k}", rel)
+    return labels
+
+
 class Converter:
     """Turns one notebook's MyST markdown into plain Jupyter markdown."""
 
-    def __init__(self, rel_path: str, base_url: str):
+    def __init__(self, rel_path: str, base_url: str, labels: dict | None = None):
         self.rel_dir = posixpath.dirname(rel_path)  # the page's folder in the repo
+        self.rel_path = rel_path
         self.base_url = base_url
+        self.labels = book_labels() if labels is None else labels
         self.md = MarkdownIt("commonmark").use(colon_fence_plugin)
 
     # -- links and roles -------------------------------------------------------
@@ -112,9 +150,17 @@ class Converter:
             return f"({text})"
         if name == "cite":
             return f"[{text}]"
+        if name in ("ref", "numref") and not titled and body in self.labels:
+            # A bare label: the section's title, a link when it is on another page.
+            title, page = self.labels[body]
+            if page == self.rel_path:
+                return title
+            return f"[{title}]({self.page_url('/' + page)}#{body})"
+        if name == "numref" and not titled:
+            return "the figure" if body.startswith("fig") else "the table"
         if name in ("ref", "numref", "term", "abbr", "sub", "sup", "kbd", "guilabel"):
             # A label names no file; the visible text is what a reader needs.
-            return text.replace("%s", "").strip()
+            return text.replace("%s", "").replace("{number}", "").strip()
         return text
 
     def inline(self, text: str) -> str:
@@ -138,9 +184,16 @@ class Converter:
                 argument, relative_to_page=True).removesuffix(".html")
             caption = self.convert(content).strip()
             return f"![{caption or 'figure'}]({src})" + (f"\n\n*{caption}*" if caption else "")
+        if name == "solution-end":
+            return None
+        if name == "solution-start":  # the solution's cells follow, ungated here
+            what = self.labels.get(argument, ("the exercise", ""))[0]
+            return f"**Solution to {what}**"
         title = argument or TITLES.get(name, name.replace("-", " ").capitalize())
+        if name == "exercise" and options.get("label") in self.labels:
+            title = self.labels[options["label"]][0] + (f": {argument}" if argument else "")
         if name == "solution" and argument:
-            title = "Solution"
+            title = "Solution to " + self.labels.get(argument, ("the exercise", ""))[0]
         inner = self.convert(content).strip()
         lines = ([f"**{self.inline(title)}**", ""] if title else []) + inner.split("\n")
         return "\n".join(f"> {ln}".rstrip() for ln in lines)
@@ -186,10 +239,10 @@ def split_options(body: str) -> tuple[dict, str]:
     return {k: str(v) for k, v in options.items()}, "\n".join(lines)
 
 
-def reader_notebook(nb, rel_path: str, base_url: str):
+def reader_notebook(nb, rel_path: str, base_url: str, labels: dict | None = None):
     """A copy of ``nb`` that reads cleanly in Colab and JupyterLab."""
     nb = copy.deepcopy(nb)
-    converter = Converter(rel_path, base_url)
+    converter = Converter(rel_path, base_url, labels)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = converter.convert(cell.source)
@@ -201,10 +254,13 @@ def reader_notebook(nb, rel_path: str, base_url: str):
     nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]
     nb.metadata.pop("widgets", None)
     page = base_url + posixpath.splitext(rel_path)[0] + ".html"
+    has_explorer = any("explorer.show()" in c.source for c in nb.cells
+                       if c.cell_type == "code")
+    sliders = ", and the sliders at the end come alive" if has_explorer else ""
     note = nbformat.v4.new_markdown_cell(
         f"*This is the notebook edition of a chapter of the book; read it with its "
         f"figures on the [website]({page}). Run all cells: the first installs the "
-        f"book's helper package, and the sliders at the end come alive.*"
+        f"book's helper package{sliders}.*"
     )
     note.id = "reader-edition-note"
     nb.cells.insert(1, note)
@@ -230,9 +286,10 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[0]).resolve()
     base_url = site_url()
+    labels = book_labels()
     for path in book_notebooks():
         rel = path.relative_to(ROOT).as_posix()
-        nb = reader_notebook(nbformat.read(path, as_version=4), rel, base_url)
+        nb = reader_notebook(nbformat.read(path, as_version=4), rel, base_url, labels)
         left = [c.source for c in nb.cells
                 if c.cell_type == "markdown" and MYST_LEFTOVERS.search(c.source)]
         if left:
