@@ -91,7 +91,7 @@ def test_roles_targets_and_relative_links():
     out = convert(text)
     assert out == (
         "## X\n\nSee [the checklist](https://example.org/book/book/checklist.html), "
-        "(eq-1), $a^2$, [smith2020], the figure and "
+        "the equation, $a^2$, [smith2020], the figure and "
         "[intro](https://example.org/book/book/intro.html#why) or "
         "[docs](https://pytorch.org) and [up](#x).")
 

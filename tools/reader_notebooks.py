@@ -146,8 +146,8 @@ class Converter:
             return f"${body}$"
         if name in ("doc", "download"):
             return f"[{text}]({self.page_url(target)})"
-        if name == "eq":
-            return f"({text})"
+        if name == "eq":  # a numbered equation: its number exists only on the website
+            return "the equation" if not titled else text
         if name == "cite":
             return f"[{text}]"
         if name in ("ref", "numref") and not titled and body in self.labels:
