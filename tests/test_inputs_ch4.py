@@ -1,4 +1,4 @@
-"""Each chapter's explorer answers bad input with a clear message, not a traceback.
+"""Chapter 4's explorer answers bad input with a clear message, not a traceback.
 
 The chapters keep only the previews that teach (a divergence, say); the full
 bad-input checks live here, one function per chapter, on the chapter's own explorer.
