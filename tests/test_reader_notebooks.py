@@ -91,7 +91,8 @@ def test_roles_targets_and_relative_links():
     out = convert(text)
     assert out == (
         "## X\n\nSee [the checklist](https://example.org/book/book/checklist.html), "
-        "the equation, $a^2$, [smith2020], the figure and "
+        "the equation, $a^2$, [*smith2020*](https://example.org/book/book/references.html), "
+        "the figure and "
         "[intro](https://example.org/book/book/intro.html#why) or "
         "[docs](https://pytorch.org) and [up](#x).")
 
@@ -146,3 +147,9 @@ def test_book_labels_finds_sections_and_exercises(tmp_path):
     page.write_text("(sec-a)=\n## Alpha\n\n```{exercise}\n:label: p-ex1\nX\n```\n")
     assert rn.book_labels(tmp_path) == {"sec-a": ("Alpha", "book/p.md"),
                                         "p-ex1": ("Exercise 1", "book/p.md")}
+
+
+def test_citations_read_as_titles_and_equation_labels_are_dropped():
+    out = convert("As asked in {cite}`so_manual_init`:\n\n$$\na = b\n$$ (eq-ab)")
+    assert out.startswith("As asked in [*Why this model fail to converge")
+    assert out.endswith("$$\na = b\n$$")

@@ -109,6 +109,20 @@ def book_labels(root: Path = ROOT) -> dict[str, tuple[str, str]]:
     return labels
 
 
+def bib_titles(root: Path = ROOT) -> dict[str, str]:
+    """``{key: title}`` of book/references.bib, braces and TeX markup dropped."""
+    bib = root / "book" / "references.bib"
+    text = bib.read_text() if bib.exists() else ""
+    titles = {}
+    for entry in re.split(r"\n(?=@)", text):
+        key = re.match(r"\s*@\w+\{([^,]+),", entry)
+        title = re.search(r"^\s*title\s*=\s*\{(.*)\},?\s*$", entry, re.MULTILINE)
+        if key and title:
+            plain = re.sub(r"\\emph\{([^}]*)\}", r"\1", title.group(1))
+            titles[key.group(1).strip()] = plain.replace("{", "").replace("}", "")
+    return titles
+
+
 class Converter:
     """Turns one notebook's MyST markdown into plain Jupyter markdown."""
 
@@ -117,6 +131,7 @@ class Converter:
         self.rel_path = rel_path
         self.base_url = base_url
         self.labels = book_labels() if labels is None else labels
+        self.sources = bib_titles()
         self.md = MarkdownIt("commonmark").use(colon_fence_plugin)
 
     # -- links and roles -------------------------------------------------------
@@ -148,8 +163,9 @@ class Converter:
             return f"[{text}]({self.page_url(target)})"
         if name == "eq":  # a numbered equation: its number exists only on the website
             return "the equation" if not titled else text
-        if name == "cite":
-            return f"[{text}]"
+        if name == "cite":  # the source's title, linked to the book's references page
+            titles = [self.sources.get(key.strip(), key.strip()) for key in body.split(",")]
+            return "; ".join(f"[*{t}*]({self.page_url('/book/references')})" for t in titles)
         if name in ("ref", "numref") and not titled and body in self.labels:
             # A bare label: the section's title, a link when it is on another page.
             title, page = self.labels[body]
@@ -166,6 +182,8 @@ class Converter:
     def inline(self, text: str) -> str:
         lines = [ln for ln in text.split("\n") if not TARGET.match(ln)]
         text = "\n".join(lines)
+        # A labelled display equation, $$ ... $$ (eq-x): the label is the website's.
+        text = re.sub(r"\$\$[ \t]*\([\w.:-]+\)[ \t]*$", "$$", text, flags=re.MULTILINE)
         text = ROLE.sub(self.role, text)
         return LINK.sub(self.link, text)
 
