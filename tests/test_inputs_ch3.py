@@ -1,4 +1,4 @@
-"""Each chapter's explorer refuses bad input with a message, not a traceback.
+"""Chapter 3's explorer answers bad input with a clear message, not a traceback.
 
 The bad-input demonstrations used to be loops in the chapters; they live here so the
 chapters show only the previews that teach. Each test runs its chapter's code cells
