@@ -1,4 +1,4 @@
-"""Bad input to each chapter's explorer gives a clear message or a marked divergence.
+"""Chapter 1's explorer answers bad input with a clear message, not a traceback.
 
 The chapters show one preview of this (the one that teaches); the full loop over bad
 values lives here. Each test rebuilds a chapter's explorer from the notebook's own code:
