@@ -125,8 +125,8 @@ class Explorer:
             raise TypeError(
                 "setup and draw must be functions: setup(axes), draw(artists, **values)"
             )
-        for name, control in controls.items():
-            control.validate(name)
+        for key, control in controls.items():  # not `name`: that is the explorer's
+            control.validate(key)
         self.draw = draw
         self.controls = dict(controls)
         self.web_grid = None if web_grid is None else dict(web_grid)
