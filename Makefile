@@ -4,13 +4,14 @@
 #                  then nbval again as on an older CPU (make test-portable)
 #   make execute   re-execute every notebook in place, each in a fresh kernel
 #   make bench     the explorer, sweep, website, JupyterLab and checkup benchmarks
+#   make colab-check  run every chapter with Colab's versions (own venv: .venv-colab)
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install book test test-portable execute bench lint clean
+.PHONY: install book test test-portable execute bench lint colab-check zizmor clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +56,17 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_checkup.py || status=1; \
 	exit $$status
 
+# Builds .venv-colab from colab/requirements-colab.txt (needs no .venv), installs the
+# helper as the notebooks' Colab cell does, and executes every chapter there.
+colab-check:
+	$(PYTHON) tools/colab_check.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools
+
+# The workflows' security audit (also a test in tests/test_workflows.py).
+zizmor: $(STAMP)
+	$(BIN)/zizmor --offline --persona=pedantic .github/
 
 clean:
 	rm -rf _build

@@ -15,6 +15,8 @@ JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 BROWSERS = ("chromium", "google-chrome", "chromium-browser")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run"]
+# The project's tools (tools/*.py) are scripts, not a package; tests import them.
+sys.path.insert(0, str(ROOT / "tools"))
 
 
 def book_notebooks():

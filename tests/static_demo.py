@@ -53,7 +53,6 @@ def curves(batch_size, scale, lr, init, optimizer, fix_shape):
 
 
 def draw(art, batch_size, scale, lr, init, optimizer, fix_shape):
-    lr = cl.check_learning_rate(lr)
     if batch_size == 1000 and scale == 1 and init == "[2, 3] (1-D)":
         raise cl.LessonInputError("This demo refuses batch 1000 at scale 1 with 1-D weights.")
     loss, w1, w2, diverged = curves(batch_size, scale, lr, init, optimizer, fix_shape)

@@ -40,14 +40,35 @@ def test_page_shows_every_printed_line_and_figure(site, notebook):
     assert len(re.findall(r"<img[^>]+src=\"[^\"]+\.png\"", page)) >= pngs
 
 
+def test_execution_statistics_page_lists_every_chapter_with_time_and_versions(site):
+    import execution_stats
+
+    page = (site / "book" / "status.html").read_text()
+    text = visible_text(page)
+    stats = execution_stats.load()
+    for notebook in book_notebooks():
+        rel = notebook.relative_to(ROOT)
+        assert f'href="../{rel.with_suffix(".html").as_posix()}' in page or \
+            f'href="{rel.relative_to("book").with_suffix(".html").as_posix()}' in page
+        entry = stats[rel.as_posix()]
+        assert entry["torch"] in text and entry["ipywidgets"] in text
+    assert "Time (s)" in text
+
+
 @pytest.mark.parametrize("notebook", book_notebooks(), ids=lambda p: p.name)
-def test_colab_button_opens_this_notebook_on_main(site, notebook, config):
+def test_colab_button_opens_this_chapters_reader_notebook(site, notebook, config,
+                                                         tmp_path_factory):
+    # The `colab` branch holds tools/reader_notebooks.py's output at the same paths.
+    import reader_notebooks
+
     page = page_for(site, notebook).read_text()
     org_repo = config["repository"]["url"].removeprefix("https://github.com/").rstrip("/")
     links = set(re.findall(r"https://colab\.research\.google\.com/github/([^\"]+)", page))
     rel = notebook.relative_to(ROOT).as_posix()
-    assert links == {f"{org_repo}/blob/main/{rel}"}
-    assert (ROOT / rel).exists()
+    assert links == {f"{org_repo}/blob/colab/{rel}"}
+    out = tmp_path_factory.mktemp("colab")
+    assert reader_notebooks.main([str(out)]) == 0
+    assert (out / rel).exists()
 
 
 def test_extensions_are_jupyter_books_defaults_without_thebe(config):
@@ -57,7 +78,8 @@ def test_extensions_are_jupyter_books_defaults_without_thebe(config):
 
     defaults = get_default_sphinx_config()["extensions"]
     listed = config["sphinx"]["config"]["extensions"]
-    assert listed == [e for e in defaults if e != "sphinx_thebe"]
+    added = ["sphinx_exercise", "sphinxcontrib.bibtex"]  # the book's own additions
+    assert listed == [e for e in defaults if e != "sphinx_thebe"] + added
 
 
 def test_mathjax_is_vendored_with_its_license(config):

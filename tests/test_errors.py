@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from convergence_lab import LessonInputError, check_int, check_learning_rate
+from convergence_lab import LessonInputError
+from convergence_lab.errors import check_int, check_learning_rate
 
 
 def test_learning_rate_accepts_positive_numbers():

@@ -15,8 +15,6 @@ def setup(axes):
 
 
 def draw(art, lr, n, flag=False):
-    lr = cl.check_learning_rate(lr)
-    n = cl.check_int(n, "n", 2)
     x = np.arange(n)
     art["line"].set_data(x, lr * x**2)
     art["title"].set_text(f"lr={lr:g} n={n} flag={flag}")
@@ -123,6 +121,47 @@ def test_widgets_use_the_shared_ipywidgets_api():
         assert widget.value == pytest.approx(control.default)
 
 
+def test_widget_labels_are_never_cut_short():
+    # ipywidgets gives every control 300 px and, unless told, a fixed label width.
+    log = cl.log_slider("learning rate", 1e-2, 1e-6, 1e2).widget()
+    assert log.style.description_width == "initial"
+    assert log.readout_format == cl.explorer.LOG_READOUT == ".2e"
+    drop = cl.choice("initial weights", ["PyTorch default", "manual"], "manual").widget()
+    assert drop.style.description_width == "initial"
+    assert drop.layout.width == "max(300px, 22.0em)"
+    box = cl.toggle("reshape the target (the fix)").widget()
+    assert box.indent is False and box.layout.width == "auto"
+
+
+def test_log_readout_is_legible_at_every_value():
+    # The frontend formats it (d3-format); Python's format spec agrees for ".2e"
+    # except for the exponent's leading zero, so a short readout at every value.
+    for value in (1e-8, 1e-6, 3.16e-4, 0.5, 1.0, 100.0, 1e3):
+        text = format(value, cl.explorer.LOG_READOUT)
+        assert len(text) <= 8 and "e" in text
+
+
+@pytest.mark.parametrize("low, high, step", [
+    (3e-5, 3.0, 0.5), (1e-6, 1e2, 0.5), (1e-8, 10.0, 0.1), (0.075, 1.2, 0.1505),
+    (1e-4, 1.0, 0.1),
+])
+def test_log_slider_top_value_is_reachable_in_ipywidgets_7(low, high, step):
+    lo, hi, st = cl.explorer.log_exponents(low, high, step)
+    # jQuery UI's slider (ipywidgets 7) recomputes its maximum like this and drops
+    # a whole step when the result exceeds max.
+    top = round((hi - lo) / st) * st + lo
+    if abs(round((hi - lo) / st) - (hi - lo) / st) < 1e-6:
+        assert top <= hi
+        assert 10 ** top == pytest.approx(high, rel=1e-3)
+    widget = cl.log_slider("lr", low, low, high, step).widget()
+    assert (widget.min, widget.max, widget.step) == (lo, hi, st)
+
+
+def test_dropdown_width_fits_label_and_longest_option():
+    assert cl.explorer.dropdown_width("n", [1, 2]) == "max(300px, 5.2em)"
+    assert cl.explorer.dropdown_width("hidden size", []) == "max(300px, 10.6em)"
+
+
 def test_a_slider_move_redraws_through_the_widget_callback(monkeypatch):
     ex = make()
     box = ex._widgets()
@@ -201,3 +240,37 @@ def test_grid_index_finds_grid_values_and_refuses_others():
     for bad in [0.25, 100.0, 0.0, -1.0]:
         with pytest.raises(LessonInputError, match=r"learning rate values from 0\.075 to 1\.2"):
             cl.grid_index(bad, grid, "learning rate")
+
+
+def _one_axis_explorer(controls):
+    def setup(axes):
+        return {"line": axes[0].plot([], [])[0]}
+
+    def draw(art, **values):
+        art["line"].set_data([0, 1], [0, 1])
+
+    return cl.Explorer(setup, draw, controls, layout=(1, 1), figsize=(3, 2))
+
+
+def test_explorer_checks_values_from_each_control_before_draw():
+    ex = _one_axis_explorer({
+        "lr": cl.log_slider("learning rate", 1e-2, 1e-4, 1.0),
+        "gain": cl.log_slider("gain", 1.0, 0.1, 10.0),
+        "N": cl.int_slider("sample range N", 5, 2, 10, why="parity needs two integers"),
+        "w0": cl.slider("initial w", 0.5, 0.0, 1.0),
+    })
+    ex.render(lr=0)
+    assert ex.message.startswith("The learning rate must be a finite number above 0")
+    assert "never move" in ex.message  # a learning rate says why
+    ex.render(gain=-1.0)
+    assert ex.message == ("The gain must be a finite number above 0 (it is set on a log "
+                          "scale), got -1.0.")
+    ex.render(N=1)
+    assert ex.message == ("The sample range N must be at least 2 (parity needs two "
+                          "integers), got 1.")
+    ex.render(N=2.5)
+    assert "whole number" in ex.message
+    ex.render(w0=float("nan"))
+    assert ex.message == "The initial w must be a finite number, got nan."
+    ex.render(N=50)  # beyond the slider's maximum, but a valid value
+    assert ex.message == ""

@@ -2,6 +2,7 @@ import numpy as np
 import torch
 
 import convergence_lab as cl
+from convergence_lab.notebook import format_lesson_error
 
 
 def test_setup_notebook_seeds_and_sets_threads():
@@ -25,4 +26,4 @@ def test_lesson_errors_print_one_line_in_ipython(capsys):
 
 
 def test_format_lesson_error():
-    assert cl.format_lesson_error(cl.LessonInputError("x")) == "Input problem: x"
+    assert format_lesson_error(cl.LessonInputError("x")) == "Input problem: x"

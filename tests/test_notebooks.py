@@ -3,7 +3,10 @@
 import re
 
 import pytest
+import sync_install_cells
 from conftest import ROOT, book_notebooks, load
+
+import convergence_lab as cl
 
 NOTEBOOKS = book_notebooks()
 IDS = [str(p.relative_to(ROOT)) for p in NOTEBOOKS]
@@ -61,24 +64,45 @@ def test_no_errors_tracebacks_or_brittle_floats(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_opens_with_a_title(path):
     first = load(path).cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    lines = first.source.splitlines()
+    # A chapter opens with its cross-reference label, then its title.
+    assert first.cell_type == "markdown" and re.fullmatch(r"\([a-z0-9-]+\)=", lines[0])
+    assert lines[1].startswith("# ")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_first_code_cell_installs_the_helper_from_the_configured_repository_in_colab_only(
+def test_first_code_cell_installs_the_helper_at_the_books_release_in_colab_only(
     path, config
 ):
+    # No drift: the cell installs exactly the helper release the page was built
+    # with (fix with: python tools/sync_install_cells.py).
     source = code_cells(load(path))[0].source
     repo_url = config["repository"]["url"].rstrip("/")
     assert 'if "google.colab" in sys.modules:' in source
-    installs = re.findall(r"%pip install .*git\+(\S+?)(?:\.git)?\"", source)
-    assert installs == [repo_url], installs
+    installs = re.findall(r"pip install (.*)git\+(\S+?)@(v[^\s\"]+)\"", source)
+    assert installs == [("--quiet \"convergence-lab @ ", repo_url,
+                         f"v{cl.__version__}")], installs
+    # %pip prints "you may need to restart the kernel" in Colab; !pip does not.
+    assert "%pip" not in source
+    assert source == sync_install_cells.install_cell_source()
 
 
-def test_colab_launch_points_at_the_repository_and_branch(config):
+def test_the_books_version_is_recorded_once():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject
+    assert 'attr = "convergence_lab.__version__"' in pyproject
+    assert sync_install_cells.book_version() == cl.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", cl.__version__)
+
+
+def test_colab_launch_points_at_the_reader_notebooks_branch(config):
+    # The deploy workflow publishes tools/reader_notebooks.py's output as `colab`.
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
-    assert config["repository"]["branch"] == "main"
+    assert config["repository"]["branch"] == "colab"
     assert config["repository"]["url"].startswith("https://github.com/")
+    assert not config["html"].get("use_edit_page_button")  # it would use `colab` too
+    pages = (ROOT / ".github" / "workflows" / "pages.yml").read_text()
+    assert "tools/reader_notebooks.py" in pages and "HEAD:refs/heads/colab" in pages
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

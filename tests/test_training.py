@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from convergence_lab import History, LessonInputError, fit, named_tensors
+from convergence_lab import LessonInputError
+from convergence_lab.training import History, named_tensors
+from convergence_lab.training import record_training
 
 
 def quadratic_problem(lr):
@@ -23,7 +25,7 @@ def quadratic_problem(lr):
 
 def test_fit_records_loss_params_and_gradient_norm():
     w, step = quadratic_problem(lr=0.1)
-    run = fit(step, {"w": w}, epochs=5)
+    run = record_training(step, {"w": w}, epochs=5)
     assert isinstance(run, History)
     assert run.epochs_run == 5 and not run.diverged and run.message == ""
     # w <- 0.8 w each step; loss is evaluated before the update
@@ -36,7 +38,7 @@ def test_fit_records_loss_params_and_gradient_norm():
 
 def test_fit_stops_at_overflow_and_reports_the_epoch():
     w, step = quadratic_problem(lr=1e30)
-    run = fit(step, [w], epochs=50)
+    run = record_training(step, [w], epochs=50)
     assert run.diverged
     assert run.diverged_at == run.epochs_run - 1
     assert run.diverged_at < 5
@@ -57,17 +59,17 @@ def test_fit_reads_module_parameters_by_name():
         opt.step()
         return loss
 
-    run = fit(step, net, epochs=3)
+    run = record_training(step, net, epochs=3)
     assert run.params["weight"].shape == (4, 1, 1)
 
 
 def test_fit_rejects_bad_input_with_clear_messages():
     w, step = quadratic_problem(lr=0.1)
     with pytest.raises(LessonInputError, match="number of epochs must be at least 1"):
-        fit(step, [w], epochs=0)
+        record_training(step, [w], epochs=0)
     with pytest.raises(LessonInputError, match="needs step"):
-        fit(None, [w], epochs=1)
+        record_training(None, [w], epochs=1)
     with pytest.raises(LessonInputError, match="no parameters"):
-        fit(step, {}, epochs=1)
+        record_training(step, {}, epochs=1)
     with pytest.raises(LessonInputError, match="got str"):
-        fit(step, "w", epochs=1)
+        record_training(step, "w", epochs=1)

@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 import nbformat
+from execution_stats import record
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 30
@@ -92,8 +94,14 @@ def execute(path: Path) -> float:
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
-    client.execute()
+    rel = path.relative_to(ROOT).as_posix()
+    try:
+        client.execute()
+    except CellExecutionError:
+        record(rel, time.perf_counter() - start, "error")
+        raise
     seconds = time.perf_counter() - start
+    record(rel, seconds, "ok")  # the budget is reported (and fails the run) below
     merge_streams(nb)
     stable_widget_ids(nb)  # the view ids, numbered by following the state's references
     drop_widget_state(nb)

@@ -7,9 +7,8 @@ recorded training loop, batched sweeps, plots, slider explorers and input checks
 
 from .checkup import CHECKS, Finding, Report, checkup
 from .data import linear_data, parity_data
-from .errors import LessonInputError, check_int, check_learning_rate
+from .errors import LessonInputError
 from .explorer import (
-    Control,
     Explorer,
     choice,
     grid_index,
@@ -18,28 +17,20 @@ from .explorer import (
     slider,
     toggle,
 )
-from .notebook import format_lesson_error, setup_notebook
-from .plots import (
-    COLORS,
-    correctness_key,
-    correctness_strip,
-    new_figure,
-    outcome_map,
-    plot_trace,
-    use_book_style,
-)
-from .shapes import check_same_shape, shape_guard
-from .static_explorer import Recording, record
-from .sweep import SweepResult, sweep
-from .training import History, fit, named_tensors
+from .notebook import setup_notebook
+from .plots import COLORS, correctness_key, correctness_strip, outcome_map, plot_trace
+from .shapes import shape_guard
+from .sweep import sweep
+from .training import record_training
 
+# What the chapters use, plus checkup's report types. Everything else is importable
+# from its module (convergence_lab.training.History, convergence_lab.errors.check_int, ...).
 __all__ = [
-    "CHECKS", "COLORS", "Control", "Explorer", "Finding", "History", "LessonInputError",
-    "Recording", "Report", "SweepResult", "checkup",
-    "check_int", "check_learning_rate", "check_same_shape", "choice",
-    "correctness_key", "correctness_strip", "shape_guard",
-    "fit", "format_lesson_error", "grid_index", "int_slider", "linear_data", "log_slider",
-    "named_tensors", "new_figure", "outcome_map", "parity_data", "plot_trace", "record",
-    "setup_notebook", "slider", "sweep", "toggle", "use_book_style",
+    "CHECKS", "COLORS", "Explorer", "Finding", "LessonInputError", "Report", "checkup",
+    "choice", "correctness_key", "correctness_strip", "grid_index", "int_slider",
+    "linear_data", "log_slider", "outcome_map", "parity_data", "plot_trace",
+    "record_training", "setup_notebook", "shape_guard", "slider", "sweep", "toggle",
 ]
+# The book's release: every notebook's Colab cell installs the tag v<__version__>.
+# Bump it only through a release (README: "Cut a release").
 __version__ = "0.1.0"

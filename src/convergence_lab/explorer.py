@@ -22,17 +22,19 @@ their figure inside the widget box, so a page without a kernel shows only the re
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import PIL.Image
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .errors import LessonInputError
+from .errors import LessonInputError, check_int, check_learning_rate
 from .plots import COLORS, new_figure
 
 __all__ = [
@@ -51,6 +53,7 @@ class Control:
     max: float | None = None
     step: float | None = None
     options: tuple = ()
+    why: str = ""  # said when a value is refused, e.g. why an int slider starts at 2
 
     def validate(self, name: str) -> None:
         if self.kind in ("log", "float", "int"):
@@ -64,18 +67,23 @@ class Control:
             raise ValueError(f"control {name!r}: default {self.default!r} is not an option")
 
     def widget(self):
-        """The ipywidgets control; only API shared by ipywidgets 7.7 (Colab) and 8."""
+        """The ipywidgets control; only API shared by ipywidgets 7.7 (Colab) and 8.
+
+        Labels keep their natural width (``description_width: initial``) and a
+        dropdown is made wide enough for its label and longest option, so no label
+        is cut short ("initial wei..."). Log sliders read out in exponent notation:
+        the frontend formats the readout itself (d3-format), and a fixed-point
+        format there shows 1e-6 as a cut-off ``0.0000010(``.
+        """
         import ipywidgets as w
 
+        style = {"description_width": "initial"}
         common = {"description": self.description, "continuous_update": False,
-                  "style": {"description_width": "initial"}}
+                  "style": style}
         if self.kind == "log":
-            # Exponents rounded to 4 decimals: exact enough, and a short widget repr.
-            return w.FloatLogSlider(value=self.default, base=10,
-                                    min=round(float(np.log10(self.min)), 4),
-                                    max=round(float(np.log10(self.max)), 4),
-                                    step=round(self.step or 0.1, 4),
-                                    readout_format=".3g", **common)
+            low, high, step = log_exponents(self.min, self.max, self.step or 0.1)
+            return w.FloatLogSlider(value=self.default, base=10, min=low, max=high,
+                                    step=step, readout_format=LOG_READOUT, **common)
         if self.kind == "float":
             return w.FloatSlider(value=self.default, min=self.min, max=self.max,
                                  step=self.step or (self.max - self.min) / 100, **common)
@@ -84,8 +92,42 @@ class Control:
                                step=self.step or 1, **common)
         if self.kind == "choice":
             return w.Dropdown(options=list(self.options), value=self.default,
-                              description=self.description)
-        return w.Checkbox(value=bool(self.default), description=self.description)
+                              description=self.description, style=style,
+                              layout={"width": dropdown_width(self.description, self.options)})
+        # indent=False: the label sits right of the box at its full length, instead
+        # of in what is left of a row whose left part is kept for a description.
+        return w.Checkbox(value=bool(self.default), description=self.description,
+                          indent=False, layout={"width": "auto"})
+
+
+# A readout legible at every value, from 1e-8 to 1e3: "1.00e-6", "3.16e-2".
+LOG_READOUT = ".2e"
+
+
+def log_exponents(low: float, high: float, step: float) -> tuple[float, float, float]:
+    """A log slider's exponent range and step, such that its top value is reachable.
+
+    Exponents are rounded to 4 decimals (exact enough, and a short widget repr).
+    ipywidgets 7's slider (jQuery UI, Colab) recomputes its top as
+    ``round((max - min) / step) * step + min`` and drops a whole step when round-off
+    puts that above ``max``: 3e-5 to 3 in half decades then stops at 0.949. So when
+    the range is a whole number of steps, ``max`` is that very sum.
+    """
+    low = round(float(np.log10(low)), 4)
+    high = round(float(np.log10(high)), 4)
+    step = round(float(step), 4)
+    steps = round((high - low) / step)
+    if abs(low + steps * step - high) < 1e-6:
+        high = low + steps * step
+    return low, high, step
+
+
+def dropdown_width(description: str, options) -> str:
+    """A CSS width that fits the label and the longest option, and never less than
+    the 300 px ipywidgets gives a control by default."""
+    chars = len(description) + max((len(str(o)) for o in options), default=0)
+    # About 0.6 em per character of the UI font, plus the arrow and the gaps.
+    return f"max(300px, {0.6 * chars + 4:.1f}em)"
 
 
 def log_slider(description, default, min, max, step=0.1):  # noqa: A002 - mirrors ipywidgets
@@ -97,8 +139,9 @@ def slider(description, default, min, max, step=None):  # noqa: A002
     return Control("float", description, float(default), float(min), float(max), step)
 
 
-def int_slider(description, default, min, max, step=1):  # noqa: A002
-    return Control("int", description, int(default), int(min), int(max), step)
+def int_slider(description, default, min, max, step=1, why=""):  # noqa: A002
+    """A whole-number slider; ``why`` says why smaller values make no sense, if asked."""
+    return Control("int", description, int(default), int(min), int(max), step, why=why)
 
 
 def choice(description, options, default):
@@ -125,7 +168,7 @@ class Explorer:
             raise TypeError(
                 "setup and draw must be functions: setup(axes), draw(artists, **values)"
             )
-        for key, control in controls.items():  # not `name`: that is the explorer's
+        for key, control in controls.items():
             control.validate(key)
         self.draw = draw
         self.controls = dict(controls)
@@ -134,7 +177,7 @@ class Explorer:
         self._recording = None
         self._image = None
         self.values = {name: c.default for name, c in self.controls.items()}
-        self.fig, self.axes = new_figure(layout[1], layout[0], width=figsize[0], height=figsize[1])
+        self.fig, self.axes = new_figure(*layout, width=figsize[0], height=figsize[1])
         self.fig.set_dpi(dpi)
         self.artists = setup(self.axes)
         self._moving = list(_flatten(self.artists))
@@ -178,16 +221,18 @@ class Explorer:
         return png
 
     def _check(self, values) -> None:
-        """Refuse settings no control offers, so ``draw`` only sees real options."""
+        """Refuse values no ``draw`` should see, with a message derived from the control.
+
+        A log slider's value must be a finite number above 0 (for a learning rate, the
+        message says why), an int slider's a whole number at least its minimum, a
+        float slider's a finite number, a choice one of its options. Values beyond a
+        slider's maximum are allowed: a reader may ask ``render`` for them on purpose.
+        """
         unknown = set(values) - set(self.controls)
         if unknown:
             raise LessonInputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
         for name, control in self.controls.items():
-            if control.kind == "choice" and values[name] not in control.options:
-                allowed = ", ".join(map(str, control.options))
-                raise LessonInputError(
-                    f"{control.description} must be one of {allowed}; got {values[name]!r}."
-                )
+            values[name] = _checked(control, values[name])
 
     def _compose(self, message: str) -> bytes:
         """Blit the moving artists (or a message in their place) onto the frame."""
@@ -274,6 +319,32 @@ class Explorer:
             self._image = w.Image(value=self.render(), format="png")
             children.append(self._image)
         return w.VBox(children)
+
+
+def _checked(control: Control, value):
+    """``value`` as ``control``'s kind of value, or a LessonInputError saying why not."""
+    label = control.description
+    if control.kind == "log":
+        lowered = label.lower()
+        if "learning rate" in lowered or lowered.split()[-1] == "lr":
+            return check_learning_rate(value, label)
+        if isinstance(value, bool) or not isinstance(value, Real) or not (
+                math.isfinite(value) and value > 0):
+            raise LessonInputError(
+                f"The {label} must be a finite number above 0 (it is set on a log scale), "
+                f"got {value!r}."
+            )
+        return float(value)
+    if control.kind == "int":
+        return check_int(value, f"The {label}", int(control.min), why=control.why)
+    if control.kind == "float":
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise LessonInputError(f"The {label} must be a finite number, got {value!r}.")
+        return float(value)
+    if control.kind == "choice" and value not in control.options:
+        allowed = ", ".join(map(str, control.options))
+        raise LessonInputError(f"{label} must be one of {allowed}; got {value!r}.")
+    return value
 
 
 def _flatten(artists):

@@ -50,8 +50,9 @@ def use_book_style() -> None:
     mpl.rcParams.update(_STYLE)
 
 
-def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 9.0, height: float = 3.2):
-    """A figure detached from pyplot, and its axes as a flat list.
+def new_figure(nrows: int = 1, ncols: int = 1, *, width: float = 9.0, height: float = 3.2):
+    """A figure detached from pyplot, and its axes as a flat list (matplotlib's order:
+    ``nrows`` then ``ncols``).
 
     Detached figures are not shown automatically at the end of a cell, so an explorer
     can redraw one without the inline backend printing a second copy.

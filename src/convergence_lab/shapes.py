@@ -3,12 +3,14 @@
 ``MSELoss()(pred, target)`` with ``pred`` of shape (B, 1) and ``target`` of shape (B,)
 does not fail: broadcasting turns the difference into a (B, B) matrix, every prediction
 compared with every target. PyTorch prints one UserWarning, once, which is easy to miss
-in a notebook. :func:`check_same_shape` and :func:`shape_guard` make it an error that
-says what to change.
+in a notebook. :func:`check_same_shape` and :func:`shape_guard` make any shape mismatch
+an error whose message is derived from the two shapes: what the loss would compare
+(or that it would raise) and how to make the shapes agree.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -18,25 +20,57 @@ from .errors import LessonInputError
 __all__ = ["check_same_shape", "shape_guard"]
 
 
+def _what_the_loss_does(p: tuple, t: tuple) -> str:
+    """Say which predictions an elementwise loss would pair with which targets."""
+    try:
+        b = tuple(torch.broadcast_shapes(p, t))
+    except RuntimeError:
+        return "they cannot be broadcast together, so the loss raises an error"
+    n_p, n_t, n_b = math.prod(p), math.prod(t), math.prod(b)
+    said = f"the loss would broadcast them to {b}"
+    if n_b == n_p == n_t:
+        # Only size-1 axes differ: the pairing is still one to one.
+        return (f"{said}, which still pairs each prediction with its own target, "
+                "so the value is right, but the shapes disagree")
+    if n_p > 1 and n_t > 1 and n_b == n_p * n_t:
+        return (f"{said}, comparing every prediction with every target "
+                f"({n_b} pairs instead of {max(n_p, n_t)})")
+    if n_b == n_p:
+        return (f"{said}, reusing the target {n_b // n_t} times: each target "
+                f"value is compared with {n_b // n_t} predictions")
+    if n_b == n_t:
+        return (f"{said}, reusing the prediction {n_b // n_p} times: each "
+                f"prediction is compared with {n_b // n_p} targets")
+    return (f"{said}, comparing each prediction with {n_b // n_p} targets and "
+            f"each target with {n_b // n_t} predictions")
+
+
+def _how_to_fix(p: tuple, t: tuple) -> str:
+    """A hint derived from the element counts of the two shapes."""
+    n_p, n_t = math.prod(p), math.prod(t)
+    if n_p == n_t:
+        return (f"reshape the prediction to the target's shape, "
+                f"prediction.reshape(target.shape), giving {t} (this assumes "
+                "the values are in the same order; a transposed layout needs "
+                "a transpose instead)")
+    return (f"note that they hold different numbers of values ({n_p} and "
+            f"{n_t}): make the model output one value per target, or check "
+            "that prediction and target come from the same batch")
+
+
 def check_same_shape(prediction: torch.Tensor, target: torch.Tensor) -> None:
-    """Raise :class:`LessonInputError` unless prediction and target have the same shape."""
+    """Raise :class:`LessonInputError` unless prediction and target have the same shape.
+
+    The message says what an elementwise loss would do with the two shapes (pair every
+    prediction with every target, reuse one of them, or raise) and, from the element
+    counts, how to make them agree.
+    """
     p, t = tuple(prediction.shape), tuple(target.shape)
     if p == t:
         return
-    try:
-        broadcast = tuple(torch.broadcast_shapes(prediction.shape, target.shape))
-        what = f"the loss would broadcast them to {broadcast}"
-        if len(p) == len(t) + 1 and p[-1] == 1 and p[:-1] == t:
-            hint = "reshape the target with target.view(-1, 1) (or squeeze the prediction)"
-        elif len(t) == len(p) + 1 and t[-1] == 1 and t[:-1] == p:
-            hint = "reshape the prediction with prediction.view(-1, 1) (or squeeze the target)"
-        else:
-            hint = "make both the same shape before the loss"
-    except RuntimeError:
-        what, hint = "they cannot even be broadcast together", "fix the shapes"
     raise LessonInputError(
-        f"Prediction has shape {p} but target has shape {t}: {what}, comparing every "
-        f"prediction with every target. To fix it, {hint}."
+        f"Prediction has shape {p} but target has shape {t}: "
+        f"{_what_the_loss_does(p, t)}. To fix it, {_how_to_fix(p, t)}."
     )
 
 

@@ -144,6 +144,7 @@ def sweep(
             grads = torch.autograd.grad(
                 loss[alive].sum(), list(params.values()), allow_unused=True
             )
+        # [update] (shown in the book's appendix)
         with torch.no_grad():
             # Compute every tensor's update first: a setting whose update overflows in
             # any tensor keeps all of its last finite values.
@@ -159,6 +160,7 @@ def sweep(
                     finite = torch.isfinite(moved[name])
                     if not finite.all():
                         ok &= finite.reshape(k, -1).all(dim=1)
+            # [/update]
             if everyone and bool(ok.all()):  # the common case: plain updates
                 for name, new in moved.items():
                     params[name].copy_(new)

@@ -1,9 +1,14 @@
 """A small recorded training loop.
 
 The lesson writes its own ``step()`` (zero the gradients, compute the loss, call
-``backward()``, step the optimizer) in the notebook; :func:`fit` only calls it, and
-records what a reader needs to see: the loss, every parameter, and the gradient norm
-at each epoch. It stops at the first non-finite value and says where.
+``backward()``, step the optimizer) in the notebook; :func:`record_training` only calls
+it, and records what a reader needs to see: the loss, every parameter, and the gradient
+norm at each epoch. It stops at the first non-finite value and says where.
+
+The convention chapters rely on: ``History.params[name]`` has one row more than
+``History.loss``. Row ``k`` of the parameters is where epoch ``k`` started (row 0 the
+initial values), ``loss[k]`` the loss computed there, and the last row of the
+parameters is where training ended.
 """
 
 from __future__ import annotations
@@ -17,12 +22,12 @@ import torch
 
 from .errors import LessonInputError, check_int
 
-__all__ = ["History", "fit", "named_tensors"]
+__all__ = ["History", "record_training", "named_tensors"]
 
 
 @dataclass
 class History:
-    """What :func:`fit` recorded.
+    """What :func:`record_training` recorded.
 
     ``loss[k]`` and ``grad_norm[k]`` belong to epoch ``k``, evaluated at the parameters
     ``params[name][k]``; ``params[name][-1]`` is where training ended, so the
@@ -63,8 +68,8 @@ def named_tensors(params) -> dict[str, torch.Tensor]:
     if isinstance(params, (list, tuple)) and all(isinstance(p, torch.Tensor) for p in params):
         return {str(i): p for i, p in enumerate(params)}
     raise LessonInputError(
-        "fit() records the parameters of an nn.Module, a dict of tensors or a list of tensors; "
-        f"got {type(params).__name__}."
+        "record_training() records the parameters of an nn.Module, a dict of tensors or a "
+        f"list of tensors; got {type(params).__name__}."
     )
 
 
@@ -79,7 +84,7 @@ def _snapshot(named: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy().copy() for k, v in named.items()}
 
 
-def fit(step: Callable[[], torch.Tensor], params, epochs: int) -> History:
+def record_training(step: Callable[[], torch.Tensor], params, epochs: int) -> History:
     """Call ``step()`` ``epochs`` times and record the run.
 
     ``step`` is the lesson's own code: it returns the loss it computed before updating.
@@ -88,11 +93,13 @@ def fit(step: Callable[[], torch.Tensor], params, epochs: int) -> History:
     not finite; ``diverged_at`` holds that epoch and ``message`` says what overflowed.
     """
     if not callable(step):
-        raise LessonInputError("fit() needs step, a function that runs one training step.")
+        raise LessonInputError(
+            "record_training() needs step, a function that runs one training step."
+        )
     epochs = check_int(epochs, "The number of epochs", 1)
     named = named_tensors(params)
     if not named:
-        raise LessonInputError("fit() found no parameters to record.")
+        raise LessonInputError("record_training() found no parameters to record.")
 
     losses, norms = [], []
     trace = {k: [v] for k, v in _snapshot(named).items()}
