@@ -76,7 +76,8 @@ RUN_ALL = """async () => {
 }"""
 # Bring the explorer's cell into view (JupyterLab may skip rendering cells out of view).
 SHOW_EXPLORER = """async () => {
-  const nb = window.jupyterapp.shell.currentWidget.content;
+  const panel = window.jupyterapp.shell.currentWidget, nb = panel.content;
+  panel.node.dataset.bench = "1";  // the queries below look inside this notebook only
   const i = nb.widgets.findIndex(c => c.model.type === 'code' &&
       JSON.stringify(c.model.toJSON().outputs || []).includes('cl-explorer'));
   if (i < 0) return false;
@@ -178,42 +179,43 @@ def measure_static(page, passes: int) -> dict:
     moves = drawn = 0
     times = []
     drawn_count = "r => r.clStats.moves.length"
-    for root in page.query_selector_all(".cl-explorer[data-rendered]"):
+    for root in page.query_selector_all("[data-bench] .cl-explorer[data-rendered]"):
         root.evaluate("e => e.scrollIntoView({block: 'start'})")
         for control in root.query_selector_all("input[data-control], select[data-control]"):
             kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
-            if kind == "range":
-                control.fill("0")
-            elif kind == "select":
-                control.select_option("0")
-            page.wait_for_timeout(50)
-            before = root.evaluate(drawn_count)
-            plan = control_moves(control, kind, passes)
-            for step in plan:
-                if isinstance(step, tuple):
-                    control.select_option(str(step[1]))
-                else:
-                    control.focus()
-                    page.keyboard.press(step)
-            page.wait_for_timeout(100)
-            moves += len(plan)
-            # The planned moves only, not the reset to 0 before them.
-            mine = root.evaluate(f"r => r.clStats.moves.slice({before})")
-            drawn += len(mine)
-            times += mine
+            for _ in range(passes):
+                if kind == "range":  # each pass starts at the first value (not timed)
+                    control.fill("0")
+                elif kind == "select":
+                    control.select_option("0")
+                page.wait_for_timeout(50)
+                before = root.evaluate(drawn_count)
+                plan = control_moves(control, kind, 1)
+                for step in plan:
+                    if isinstance(step, tuple):
+                        control.select_option(str(step[1]))
+                    else:
+                        control.focus()
+                        page.keyboard.press(step)
+                page.wait_for_timeout(100)
+                moves += len(plan)
+                # The planned moves only, not the reset to the first value before them.
+                mine = root.evaluate(f"r => r.clStats.moves.slice({before})")
+                drawn += len(mine)
+                times += mine
     return {"times": times, "moves": moves, "drawn": drawn}
 
 
 def measure_live(page, passes: int, wait_ms: int) -> dict:
     """Move the ipywidgets controls; time each move to the repaint of the Image widget."""
     page.evaluate(PROBE)
-    box = page.query_selector("img.widget-image")
+    box = page.query_selector("[data-bench] img.widget-image")
     if box is None:
         return {"times": [], "moves": 0, "silent": 0}
     box.evaluate("e => e.scrollIntoView({block: 'center'})")
-    sliders = page.query_selector_all(".widget-slider .noUi-handle")
-    selects = page.query_selector_all(".widget-dropdown select")
-    boxes = page.query_selector_all(".widget-checkbox input[type=checkbox]")
+    sliders = page.query_selector_all("[data-bench] .widget-slider .noUi-handle")
+    selects = page.query_selector_all("[data-bench] .widget-dropdown select")
+    boxes = page.query_selector_all("[data-bench] .widget-checkbox input[type=checkbox]")
     plan = []
     for handle in sliders:
         plan += [(handle, k) for k in (["ArrowRight"] * 6 + ["ArrowLeft"] * 6) * passes]
@@ -258,7 +260,10 @@ def bench_notebook(browser, base: str, token: str, rel: str, passes: int) -> dic
     page.on("websocket", lambda ws: ws.url.startswith(base.replace("http", "ws", 1))
             or offsite.append(ws.url))
     try:
-        page.goto(f"{base}/lab/tree/{rel}?token={token}")
+        # A workspace of its own, reset: only this notebook open (JupyterLab would
+        # otherwise reopen the notebooks of earlier runs, which it has autosaved).
+        space = "bench-" + secrets.token_hex(4)
+        page.goto(f"{base}/lab/workspaces/{space}/tree/{rel}?reset&token={token}")
         page.wait_for_function(PANEL_READY, timeout=60_000)
         start = time.perf_counter()
         page.evaluate(RUN_ALL)
