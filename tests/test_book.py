@@ -78,7 +78,8 @@ def test_extensions_are_jupyter_books_defaults_without_thebe(config):
 
     defaults = get_default_sphinx_config()["extensions"]
     listed = config["sphinx"]["config"]["extensions"]
-    added = ["sphinx_exercise", "sphinxcontrib.bibtex"]  # the book's own additions
+    # the book's own additions (execution_stats is tools/execution_stats.py)
+    added = ["sphinx_exercise", "sphinxcontrib.bibtex", "execution_stats"]
     assert listed == [e for e in defaults if e != "sphinx_thebe"] + added
 
 

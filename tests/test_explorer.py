@@ -45,7 +45,7 @@ def test_render_returns_a_png_of_the_figure_size():
     png = ex.render()
     image = PIL.Image.open(io.BytesIO(png))
     assert image.format == "PNG"
-    assert image.size == (4 * 80, 3 * 80)
+    assert image.size == (4 * 100, 3 * 100)  # the book's dpi
     assert ex.message == ""
     assert ex.artists["title"].get_text() == "lr=0.01 n=5 flag=False"
 

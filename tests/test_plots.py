@@ -60,3 +60,8 @@ def test_correctness_key_names_the_strip_colours():
     cmap = ax.images[0].get_cmap()
     key = [matplotlib.colors.to_hex(h.get_facecolor()) for h in cl.correctness_key()]
     assert key == [matplotlib.colors.to_hex(cmap(1.0)), matplotlib.colors.to_hex(cmap(0.0))]
+
+
+def test_figure_sizes_and_palette_are_few_and_distinct_from_the_meaning_colours():
+    assert set(cl.FIGSIZE) == {"one", "two", "wide"}
+    assert not set(cl.PALETTE) & set(cl.COLORS.values())

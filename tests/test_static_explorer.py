@@ -1,5 +1,6 @@
 import base64
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -178,7 +179,7 @@ def test_size_cap_refuses_a_clearly_too_large_grid_from_a_sample_before_recordin
 def test_grids_with_too_many_settings_are_refused_at_once():
     ex = cl.Explorer(setup, draw, {**CONTROLS, "lr": cl.log_slider("lr", 1e-2, 1e-4, 1, 1e-4)},
                      layout=(1, 1), figsize=(4, 3))
-    with pytest.raises(LessonInputError, match=r"record 720018 settings \(at most 50000"):
+    with pytest.raises(LessonInputError, match=r"record \d+ settings \(at most 50000"):
         se.record(ex, name="huge")
 
 
@@ -251,3 +252,22 @@ def test_the_explorer_keeps_its_given_name():
     ex = cl.Explorer(setup, draw, CONTROLS, layout=(1, 1), figsize=(4, 3), name="chapter")
     assert ex.name == "chapter"
     assert se.record(ex, {"lr": [1e-2], "n": [5]}, name=ex.name).explorer_id == "chapter"
+
+
+def test_a_log_step_next_to_the_default_is_the_default():
+    # 10 ** round(log10(0.03), 4) is 0.029999...: it must not become a second setting.
+    control = cl.log_slider("learning rate", 0.3, 0.3 * 2**-2, 0.3 * 2**2, step=0.150515)
+    values = se.web_values(control)
+    assert sum(math.isclose(v, 0.3, rel_tol=1e-2) for v in values) == 1
+    assert 0.3 in values
+
+
+def test_compare_with_live_passes_on_a_true_recording_and_catches_a_changed_draw():
+    ex = explorer()
+    rec = se.record(ex)
+    compared, worst = se.compare_with_live(ex, rec, every=7)
+    assert compared == len(range(0, rec.combinations, 7)) and worst <= 0.5 / 8 + 1e-9
+    ex.draw = lambda art, lr, n, flag=False: (draw(art, lr, n, flag),
+                                              art["line"].set_ydata(art["line"].get_ydata() + 1))
+    with pytest.raises(AssertionError, match="px off"):
+        se.compare_with_live(ex, rec, every=7)

@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from convergence_lab import LessonInputError
-from convergence_lab.training import History, named_tensors
-from convergence_lab.training import record_training
+from convergence_lab.training import History, named_tensors, record_training
 
 
 def quadratic_problem(lr):

@@ -18,7 +18,15 @@ from .explorer import (
     toggle,
 )
 from .notebook import setup_notebook
-from .plots import COLORS, correctness_key, correctness_strip, outcome_map, plot_trace
+from .plots import (
+    COLORS,
+    FIGSIZE,
+    PALETTE,
+    correctness_key,
+    correctness_strip,
+    outcome_map,
+    plot_trace,
+)
 from .shapes import shape_guard
 from .sweep import sweep
 from .training import record_training
@@ -26,7 +34,8 @@ from .training import record_training
 # What the chapters use, plus checkup's report types. Everything else is importable
 # from its module (convergence_lab.training.History, convergence_lab.errors.check_int, ...).
 __all__ = [
-    "CHECKS", "COLORS", "Explorer", "Finding", "LessonInputError", "Report", "checkup",
+    "CHECKS", "COLORS", "FIGSIZE", "PALETTE", "Explorer", "Finding", "LessonInputError",
+    "Report", "checkup",
     "choice", "correctness_key", "correctness_strip", "grid_index", "int_slider",
     "linear_data", "log_slider", "outcome_map", "parity_data", "plot_trace",
     "record_training", "setup_notebook", "shape_guard", "slider", "sweep", "toggle",

@@ -35,7 +35,7 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from .errors import LessonInputError, check_int, check_learning_rate
-from .plots import COLORS, new_figure
+from .plots import COLORS, FIGSIZE, new_figure
 
 __all__ = [
     "Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer", "grid_index",
@@ -162,7 +162,7 @@ class Explorer:
     """
 
     def __init__(self, setup: Callable, draw: Callable, controls: Mapping[str, Control], *,
-                 layout=(1, 2), figsize=(9.0, 3.2), dpi: int = 80,
+                 layout=(1, 2), figsize=FIGSIZE["two"], dpi: int = 100,
                  web_grid: Mapping | None = None, name: str | None = None):
         if not (callable(setup) and callable(draw)):
             raise TypeError(

@@ -1,7 +1,10 @@
 """Consistent figures for every chapter.
 
 One colour means one thing across the book: red is the failing run, green the fix,
-blue a neutral run, grey a target or reference, purple a better fix.
+blue a neutral run, grey a target or reference, orange a warning, purple a better fix.
+Curves that are only being compared, with no verdict attached, take ``PALETTE`` instead,
+so that red never marks a run that is not failing. Figures come in three sizes
+(``FIGSIZE``), all drawn at the same dpi, so text has one size across the book.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "COLORS",
+    "PALETTE",
+    "FIGSIZE",
     "use_book_style",
     "new_figure",
     "plot_trace",
@@ -29,6 +34,12 @@ COLORS = {
     "better": "#8e44ad",
     "warn": "#d68910",
 }
+
+#: For plain comparisons (no verdict): colour-blind-safe hues unlike the ones above.
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#000000")
+
+#: The book's figure sizes in inches (at dpi 100): one panel, two panels, three or more.
+FIGSIZE = {"one": (6.4, 3.2), "two": (9.0, 3.2), "wide": (10.0, 3.2)}
 
 _STYLE = {
     "figure.dpi": 100,

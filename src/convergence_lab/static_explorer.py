@@ -37,7 +37,9 @@ from matplotlib.text import Text
 
 from .errors import LessonInputError
 
-__all__ = ["MAX_BYTES", "MAX_SETTINGS", "web_values", "record", "Recording", "decode"]
+__all__ = [
+    "MAX_BYTES", "MAX_SETTINGS", "web_values", "record", "Recording", "decode", "compare_with_live",
+]
 
 #: The most one explorer may add to a page (bytes of its HTML output). Beyond about
 #: 1.5 MB a page is slow to open on a school network; a coarser grid keeps the lesson.
@@ -98,6 +100,12 @@ def web_values(control, override=None) -> list:
             values = [float(v) for v in values]
         elif kind == "bool":
             values = [bool(v) for v in values]
+    if kind in ("log", "float"):
+        # The slider's own steps come from rounded exponents (0.29998 for a default 0.3):
+        # a value that close to the default is the default, not a second setting.
+        values = [control.default if math.isclose(v, control.default, rel_tol=1e-3) else v
+                  for v in values]
+        values = sorted(set(values))
     if _index_of(values, control.default, kind) is None:
         values.append(control.default)
         if kind in ("log", "float", "int"):
@@ -569,3 +577,69 @@ def decode(page: str) -> dict:
     # Integers as stored (coordinates in 1/q px, break indices as they are).
     arrays = [np.cumsum(pool[offsets[i]:offsets[i + 1]].astype(np.int64)) for i in range(na)]
     return {"meta": meta, "frames": frames, "combos": combos, "arrays": arrays}
+
+
+def compare_with_live(explorer, recording=None, *, every: int = 97) -> tuple[int, float]:
+    """Redraw every ``every``-th recorded setting live and compare it with the recording.
+
+    The website must show what the notebook's own ``draw`` shows. For each sampled
+    setting this checks that every point ``draw`` places inside the axes is in the
+    recording (to the quantisation, ``0.5 / q`` px), every visible text is recorded as
+    it is, and a refused setting carries the same message. Returns the number of
+    settings compared and the largest distance found, in pixels; raises
+    ``AssertionError`` naming the first setting that differs.
+    """
+    from matplotlib.lines import Line2D as _Line
+
+    recording = recording or explorer.recording()
+    data = decode(recording.html)
+    meta, q = data["meta"], data["meta"]["q"]
+    names = [c["name"] for c in meta["controls"]]
+    grids = {n: web_values(explorer.controls[n], (explorer.web_grid or {}).get(n))
+             for n in names}
+    height = explorer.canvas.get_width_height()[1]
+    artists = list(explorer._moving)  # noqa: SLF001 - the same artists the recorder read
+    combos = list(itertools.product(*(range(len(grids[n])) for n in names)))
+    saved, worst, compared = dict(explorer.values), 0.0, 0
+    try:
+        for k in range(0, len(combos), max(1, every)):
+            values = {n: grids[n][i] for n, i in zip(names, combos[k], strict=True)}
+            rows = data["frames"][data["combos"][k]]
+            where = f"setting {values}"
+            try:
+                explorer._check(values)  # noqa: SLF001
+                explorer.draw(explorer.artists, **values)
+            except LessonInputError as exc:
+                shown = meta["texts"][rows[-1][1]].replace("\n", " ")
+                assert rows[-1][0] >= 0 and shown == str(exc), where
+                compared += 1
+                continue
+            assert rows[-1][0] < 0, f"{where}: recorded a message the live draw does not show"
+            for artist, row in zip(artists, rows[:-1], strict=True):
+                hidden = not artist.get_visible() or (
+                    not isinstance(artist, _Line) and not artist.get_text().strip())
+                if hidden:
+                    assert row[0] < 0, f"{where}: a hidden artist was recorded"
+                    continue
+                if not isinstance(artist, _Line):
+                    assert meta["texts"][row[1]] == artist.get_text(), where
+                    continue
+                want = artist.get_transform().transform(artist.get_xydata())
+                want[:, 1] = height - want[:, 1]
+                box = meta["styles"][row[0]]["clip"]
+                keep = (np.isfinite(want).all(axis=1)
+                        & (want[:, 0] >= box[0] - _MARGIN) & (want[:, 0] <= box[2] + _MARGIN)
+                        & (want[:, 1] >= box[1] - _MARGIN) & (want[:, 1] <= box[3] + _MARGIN))
+                if not keep.any():
+                    continue
+                got = np.column_stack([data["arrays"][row[1]], data["arrays"][row[2]]]) / q
+                assert len(got), f"{where}: a drawn line is missing from the recording"
+                for p in want[keep]:
+                    gap = float(np.min(np.abs(got - p).max(axis=1)))
+                    worst = max(worst, gap)
+                    assert gap <= 0.5 / q + 1e-9, f"{where}: a point is {gap:.2f} px off"
+            compared += 1
+    finally:
+        explorer.values = saved
+        explorer.render()
+    return compared, worst
