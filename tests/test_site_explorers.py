@@ -36,6 +36,18 @@ CANVAS = """root => {
 STATE = """root => [...root.querySelectorAll('[data-control]')].map(e =>
   [e.dataset.control, e.type === 'checkbox' ? String(e.checked) : String(e.value)])"""
 
+# The query string holds every control's current value (the explorer writes it shortly
+# after the last move; every control is away from its default, so every key is there).
+URL_SHOWS_STATE = """id => {
+  const root = document.getElementById('cl-' + id), p = new URLSearchParams(location.search);
+  return [...root.querySelectorAll('input[data-control], select[data-control]')].every(e => {
+    const v = p.get(id + '.' + e.dataset.control);
+    if (e.type === 'checkbox') return v === (e.checked ? 'on' : 'off');
+    if (e.tagName === 'SELECT') return v === e.options[e.selectedIndex].text;
+    return v === root.querySelector(`output[for='${e.id}']`).value;
+  });
+}"""
+
 
 def notebook_of(rel: str):
     return ROOT / rel.replace(".html", ".ipynb")
@@ -152,10 +164,7 @@ def test_chapter_explorer_moves_offline_and_its_link_restores_it(browser, site, 
             for control, (_, first) in zip(controls, start, strict=True):
                 set_off_default(control, first)
             state, drawn = root.evaluate(STATE), root.evaluate(CANVAS)
-            page.wait_for_function(
-                "([id, n]) => [...new URLSearchParams(location.search).keys()]"
-                ".filter(k => k.startsWith(id + '.')).length === n",
-                arg=[name, len(controls)], timeout=5_000)
+            page.wait_for_function(URL_SHOWS_STATE, arg=name, timeout=5_000)
             query = "?" + page.url.split("?", 1)[1].split("#", 1)[0]
             assert root.query_selector(".cl-link").get_attribute("href").split("?")[1] \
                 .startswith(query[1:])
