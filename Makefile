@@ -3,7 +3,7 @@
 #   make test      unit tests, notebook policy tests, the book build, nbval on every notebook,
 #                  then nbval again as on an older CPU (make test-portable)
 #   make execute   re-execute every notebook in place, each in a fresh kernel
-#   make bench     the explorer and sweep benchmarks
+#   make bench     the explorer, sweep, website, JupyterLab and checkup benchmarks
 #   make colab-check  run every chapter with Colab's versions (own venv: .venv-colab)
 
 PYTHON ?= python3
@@ -40,8 +40,21 @@ test-portable: $(STAMP)
 execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_explorer.py
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) benchmarks/requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
+	touch $(BENCH_STAMP)
+
+# Every benchmark runs, and the target fails if any missed its budget.
+bench: $(BENCH_STAMP)
+	@status=0; \
+	$(BIN)/python benchmarks/bench_explorer.py || status=1; \
+	$(BIN)/python benchmarks/bench_static_explorer.py || status=1; \
+	$(BIN)/python benchmarks/bench_site.py || status=1; \
+	$(BIN)/python benchmarks/bench_jupyterlab.py || status=1; \
+	$(BIN)/python benchmarks/bench_checkup.py || status=1; \
+	exit $$status
 
 # Builds .venv-colab from colab/requirements-colab.txt (needs no .venv), installs the
 # helper as the notebooks' Colab cell does, and executes every chapter there.

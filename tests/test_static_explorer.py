@@ -238,6 +238,8 @@ def test_show_with_web_grid_displays_the_recording_then_live_sliders(monkeypatch
     ex = explorer(web_grid={"n": [2, 5, 10]}, name="shown")
     ex.show()
     assert isinstance(shown[0], se.Recording) and shown[0].grid_sizes["n"] == 3
+    # The given name, not the last control's, names the recording (and its URL keys).
+    assert ex.name == "shown" and shown[0].explorer_id == "shown"
     box = shown[1]
     assert type(box).__name__ == "VBox" and type(box.children[-1]).__name__ == "Image"
     box.children[1].value = 7  # a live slider move updates the figure in the box

@@ -5,18 +5,12 @@ aborted, moves every control, and checks the canvas changes, nothing errs, nothi
 leaves the machine, and the setting survives a reload through the query string.
 """
 
-import shutil
-
 import pytest
 
 from convergence_lab import static_explorer as se
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None,
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+# `browser` is pytest-playwright's, launching the system's Chromium (conftest.py): one
+# Playwright per session, so this module shares it with the site tests.
 CANVAS = """root => {
   const c = root.querySelector('canvas'), d = c.getContext('2d')
       .getImageData(0, 0, c.width, c.height).data;
@@ -36,16 +30,6 @@ def page_path(tmp_path_factory):
     path.write_text('<!doctype html><html><head><meta charset="utf-8"></head><body>'
                     f"<h1>two explorers</h1>{a.html}<p>between</p>{b.html}</body></html>")
     return path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url):

@@ -105,6 +105,12 @@ var clExplorer = window.clExplorer || (window.clExplorer = function (root) {
       return {input: input, out: out};
     });
     panel.appendChild(link);
+    // In a notebook the arrows, Home, End, Page keys and space belong to the focused
+    // control, not to the notebook's shortcuts (JupyterLab would move between cells).
+    panel.dataset.lmSuppressShortcuts = "true";
+    panel.addEventListener("keydown", function (ev) {
+      if (/^(Arrow|Page|Home$|End$| $)/.test(ev.key)) ev.stopPropagation();
+    });
 
     function readouts() {
       controls.forEach(function (c, i) {

@@ -1,0 +1,184 @@
+"""Every chapter's explorer on the built website, in a real browser, offline.
+
+Each chapter page is opened by file:// with every request that would leave the
+machine aborted (`open_offline`, as in test_site_browser.py). A chapter whose
+notebook builds an `Explorer` must carry its recording on the page; each recorded
+explorer must have at least three working, labelled controls; moving every control
+through several values, by keyboard and by input events as a reader would, must
+redraw the canvas on at least 70% of the moves; nothing may err or leave the machine;
+the math is typeset; and the setting the explorer writes into the query string must
+restore the same controls and the same pixels when the link is opened again.
+
+Timing is not asserted here (a shared CI machine is no stopwatch): the latency
+targets are measured by benchmarks/bench_site.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from conftest import ROOT
+from test_site_browser import CHAPTERS, MATH_JS, open_offline
+
+MIN_CONTROLS = 3  # the issue: every chapter's explorer has at least three working controls
+MIN_REDRAWN = 0.7  # share of moves that must change the canvas
+RENDERED = "[...document.querySelectorAll('.cl-explorer')].every(e => e.dataset.rendered)"
+# A hash of the canvas pixels: equal pictures give equal numbers.
+CANVAS = """root => {
+  const c = root.querySelector('canvas'), d = c.getContext('2d')
+      .getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+  return h;
+}"""
+STATE = """root => [...root.querySelectorAll('[data-control]')].map(e =>
+  [e.dataset.control, e.type === 'checkbox' ? String(e.checked) : String(e.value)])"""
+
+# The query string holds every control's current value (the explorer writes it shortly
+# after the last move; every control is away from its default, so every key is there).
+URL_SHOWS_STATE = """id => {
+  const root = document.getElementById('cl-' + id), p = new URLSearchParams(location.search);
+  return [...root.querySelectorAll('input[data-control], select[data-control]')].every(e => {
+    const v = p.get(id + '.' + e.dataset.control);
+    if (e.type === 'checkbox') return v === (e.checked ? 'on' : 'off');
+    if (e.tagName === 'SELECT') return v === e.options[e.selectedIndex].text;
+    return v === root.querySelector(`output[for='${e.id}']`).value;
+  });
+}"""
+
+
+def notebook_of(rel: str):
+    return ROOT / rel.replace(".html", ".ipynb")
+
+
+def has_explorer_by_design(rel: str) -> bool:
+    """Does the chapter's notebook build an Explorer? (Chapter 5, the checkup, does not.)"""
+    nb = nbformat.read(notebook_of(rel), as_version=4)
+    return any(c.cell_type == "code" and re.search(r"\bExplorer\(", c.source)
+               for c in nb.cells)
+
+
+def moves_for(control) -> list:
+    """Several moves through the control's values: keyboard presses and input events."""
+    kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
+    if kind == "range":
+        top = int(control.get_attribute("max"))
+        mid = str(top // 2)
+        return [("key", "End"), ("key", "Home"), ("key", "ArrowRight"), ("key", "ArrowRight"),
+                ("key", "PageUp"), ("fill", mid), ("fill", str(top)), ("key", "ArrowLeft"),
+                ("fill", "0"), ("key", "ArrowUp")]
+    if kind == "select":
+        n = control.evaluate("e => e.options.length")
+        picks = [("select", str(k)) for k in range(n)][-5:]
+        return [("select", "0")] + picks + [("key", "ArrowUp"), ("key", "ArrowDown")]
+    if kind == "checkbox":
+        return [("key", " "), ("key", " "), ("click", None), ("click", None), ("key", " ")]
+    return []
+
+
+def apply(page, control, move) -> None:
+    how, arg = move
+    if how == "key":
+        control.focus()
+        page.keyboard.press(arg)
+    elif how == "fill":  # sets the value and fires `input`, as dragging the thumb does
+        control.fill(arg)
+    elif how == "select":
+        control.select_option(arg)
+    else:
+        control.click()
+
+
+def set_off_default(control, first: str) -> None:
+    """Leave the control away from where the page opened it, so the link must carry it."""
+    kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
+    if kind == "checkbox":
+        control.set_checked(first != "true")
+        return
+    target = "1" if first == "0" else "0"
+    if kind == "range":
+        control.fill(target)
+    else:
+        control.select_option(target)
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_chapter_explorer_moves_offline_and_its_link_restores_it(browser, site, rel):
+    by_design = has_explorer_by_design(rel)
+    html = (site / rel).read_text(encoding="utf-8")
+    recorded = 'class="cl-explorer"' in html
+    if not by_design:
+        assert not recorded, f"{rel}: a recorded explorer, but the notebook builds none"
+        pytest.skip(f"{rel}: the chapter has no explorer by design")
+    assert recorded, (f"{rel}: the notebook builds an Explorer, but the page holds no "
+                      "recording (give it web_grid= so the website's explorer moves)")
+
+    opened = open_offline(browser, site, rel)
+    try:
+        page = opened.page
+        page.wait_for_function(RENDERED, timeout=30_000)
+        total, typeset = page.evaluate(MATH_JS)
+        assert total > 0 and typeset == total, f"{total - typeset} of {total} not typeset"
+        roots = page.query_selector_all(".cl-explorer")
+        assert roots
+        for root in roots:
+            name = root.get_attribute("data-explorer")
+            assert root.get_attribute("data-error") is None, root.get_attribute("data-error")
+            assert root.query_selector(".cl-fallback").is_hidden()
+            assert root.query_selector("canvas").is_visible()
+            # The page says what the grid covers.
+            assert root.query_selector(".cl-grid-note").is_visible()
+            controls = root.query_selector_all(
+                "input[data-control], select[data-control]")
+            start = root.evaluate(STATE)
+            working, moves, changed = [], 0, 0
+            for control in controls:
+                cid = control.get_attribute("id")
+                label = root.query_selector(f"label[for='{cid}']")
+                assert label is not None and label.inner_text().strip(), f"{cid}: no label"
+                redrew, by_key = False, False
+                for move in moves_for(control):
+                    before, at = root.evaluate(CANVAS), root.evaluate(STATE)
+                    apply(page, control, move)
+                    if root.evaluate(STATE) == at:
+                        continue  # already there (an end of the range): not a move
+                    moves += 1
+                    by_key |= move[0] == "key"
+                    if root.evaluate(CANVAS) != before:
+                        changed += 1
+                        redrew = True
+                    readout = root.query_selector(f"output[for='{cid}']")
+                    if readout is not None:  # a slider shows the value it stands at
+                        assert readout.inner_text().strip(), f"{cid}: empty readout"
+                        assert control.get_attribute("aria-valuetext").endswith(
+                            readout.inner_text().strip())
+                assert by_key, f"{cid}: the keyboard does not move it"
+                if redrew:
+                    working.append(control.get_attribute("data-control"))
+            assert len(working) >= MIN_CONTROLS, f"{name}: working controls {working}"
+            assert changed >= MIN_REDRAWN * moves, f"{name}: {changed} of {moves} redrew"
+
+            # The link: every control away from its start, then the URL the explorer writes.
+            for control, (_, first) in zip(controls, start, strict=True):
+                set_off_default(control, first)
+            state, drawn = root.evaluate(STATE), root.evaluate(CANVAS)
+            page.wait_for_function(URL_SHOWS_STATE, arg=name, timeout=5_000)
+            query = "?" + page.url.split("?", 1)[1].split("#", 1)[0]
+            assert root.query_selector(".cl-link").get_attribute("href").split("?")[1] \
+                .startswith(query[1:])
+            again = open_offline(browser, site, rel, query)
+            try:
+                again.page.wait_for_function(RENDERED, timeout=30_000)
+                copy = again.page.query_selector(f"#cl-{name}")
+                assert copy.evaluate(STATE) == state
+                assert copy.evaluate(CANVAS) == drawn, f"{name}: the link drew another picture"
+                assert again.errors == [] and again.offsite == []
+            finally:
+                again.close()
+        page.wait_for_timeout(200)  # errors from the last frames
+        assert opened.errors == []
+        assert opened.offsite == []
+    finally:
+        opened.close()
