@@ -345,10 +345,9 @@ class _Checkup:
         if not as_tensors:
             self.check_order(batches)
         self.check_optimizer_holds_params()
-        self.check_unregistered()
         self.model.train()
         _dropout_off(self.model)
-        if bad_data or not self.check_outputs(X):
+        if bad_data or not self.check_outputs(X, probe[0]):
             self.report.notes.append("the training probes were skipped: the data or "
                                      "the model's output is not finite.")
             return self.sorted()
@@ -515,8 +514,10 @@ class _Checkup:
                  "the optimizer from model.parameters() after the model is complete.")
 
     def check_unregistered(self):
+        """Called after a backward pass: hidden tensors that the loss reaches."""
         held = {id(p) for g in self.opt.param_groups for p in g["params"]}
-        missing = [n for n, t in self.hidden if id(t) not in held]
+        # One that gets no gradient is kept out on purpose (a frozen teacher).
+        missing = [n for n, t in self.hidden if id(t) not in held and t.grad is not None]
         if not missing:
             return
         names = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
@@ -529,21 +530,29 @@ class _Checkup:
                  "tensors as nn.Parameter.")
 
     # -- checks from forward and backward passes
-    def check_outputs(self, X) -> bool:
+    def check_outputs(self, X, probe) -> bool:
         """A no-grad forward on up to 2048 samples: finite outputs? dead ReLUs?"""
-        names, seen = {}, []
+        seen = []
         hooks = [m.register_forward_hook(lambda m, i, o: seen.append((m, o)))
                  for m in self.model.modules() if isinstance(m, (nn.ReLU, nn.ReLU6))]
         try:
-            with torch.no_grad(), ReluSpy() as spy:
-                torch.manual_seed(0)
-                out = self.forward(X)
+            try:
+                with torch.no_grad(), ReluSpy() as spy:
+                    torch.manual_seed(0)
+                    out = self.forward(X)
+            except LessonInputError:
+                # A model that needs autograd in forward() or a fixed batch size:
+                # look at the probe batch the way training would run it.
+                seen.clear()
+                with ReluSpy() as spy:
+                    torch.manual_seed(0)
+                    out = self.forward(probe)
+                X = probe
         finally:
             for h in hooks:
                 h.remove()
         module_names = {m: n for n, m in self.model.named_modules()}
-        for m, o in seen:
-            names[id(o)] = f"'{module_names.get(m, '?')}'"
+        names = {id(o): f"'{module_names.get(m, '?')}'" for m, o in seen}
         bad = [t for t in _tensors(out) if not _finite(t)]
         if bad:
             rows = (~torch.isfinite(bad[0])).reshape(len(bad[0]), -1).any(1)
@@ -559,17 +568,13 @@ class _Checkup:
         return True
 
     def check_dead_relu(self, outputs, names, n):
-        worst, k = [], 0
-        for o in outputs:
-            if not torch.is_tensor(o) or o.dim() < 2 or o.shape[1] < 1:
-                continue
-            k += 1
+        worst = []
+        for k, (o, active) in enumerate(outputs, 1):
             name = names.get(id(o), f"relu call {k} in forward()")
-            active = (o != 0).transpose(0, 1).reshape(o.shape[1], -1).any(1)
             dead = int((~active).sum())
-            if dead / o.shape[1] >= 0.25:
-                worst.append((dead / o.shape[1], dead, o.shape[1], name))
-            self.fully_dead |= dead == o.shape[1]
+            if dead / len(active) >= 0.25:
+                worst.append((dead / len(active), dead, len(active), name))
+            self.fully_dead |= dead == len(active)
         if not worst:
             return
         worst.sort(key=lambda w: -w[0])
@@ -639,7 +644,7 @@ class _Checkup:
 
     def check_gradients(self, X, y):
         self.state.restore(rng=False)
-        for _, p in self.trainable:
+        for p in [p for _, p in self.trainable] + [t for _, t in self.hidden]:
             p.grad = None
         torch.manual_seed(0)
         loss = self.loss(self.forward(X), y)
@@ -656,6 +661,7 @@ class _Checkup:
                      "a NumPy round trip), so no parameter gets a gradient.")
             return False
         self.backward(loss)
+        self.check_unregistered()
         self.base_grads = {n: None if p.grad is None else p.grad.detach().clone()
                            for n, p in self.trainable}
         none = [n for n, p in self.trainable if p.grad is None]
@@ -673,28 +679,35 @@ class _Checkup:
                      f"finite loss ({_g(loss)}): a sqrt, log or division at 0 in the "
                      "forward pass. One step would make the weights NaN.")
             return False
-        self.check_zero_gradients(loss)
+        self.check_zero_gradients(loss, X, y)
         return True
 
-    def check_zero_gradients(self, loss):
+    def check_zero_gradients(self, loss, X, y):
         """Gradients that exist but are exactly 0: a step function in forward()."""
         if self.fully_dead:
             return  # a layer of dead ReLUs blocks the gradient: dead-relu says so
-        got = [(n, p) for n, p in self.trainable if p.grad is not None]
-        zero = [(n, p) for n, p in got if not bool(p.grad.any())]
-        # A 1-D tensor (a bias before BatchNorm) can have a zero gradient by design;
-        # a weight matrix, or the whole model, cannot.
-        if len(zero) < len(got):
-            zero = [(n, p) for n, p in zero if p.dim() >= 2]
+        zero = _zero_grads(self.trainable)
+        if not zero:
+            return
+        # A zero-initialised gate or output layer also blocks the first gradient
+        # (ReZero); it opens after one step. A step function never does.
+        self.standard_step(X, y)
+        for _, p in self.trainable:
+            p.grad = None
+        torch.manual_seed(0)
+        self.backward(self.loss(self.forward(X), y))
+        again = {n for n, _ in _zero_grads(self.trainable)}
+        zero = [(n, p) for n, p in zero if n in again]
+        self.state.restore(rng=False)
         if not zero:
             return
         names = ", ".join(n for n, _ in zero[:4]) + (", ..." if len(zero) > 4 else "")
         scaled = "input-scale" in self.report.codes
         self.add("no-gradient", "warning" if scaled else "error",
                  f"{len(zero)} of {len(self.trainable)} trainable parameter tensors get a "
-                 f"gradient of exactly 0 ({names}) at a loss of {_g(loss)}: something "
-                 "between them and the loss has zero derivative, such as torch.round, "
-                 "sign, argmax or (x > 0).float() in forward()"
+                 f"gradient of exactly 0 ({names}) at a loss of {_g(loss)}, even after a "
+                 "step: something between them and the loss has zero derivative, such "
+                 "as torch.round, sign, argmax or (x > 0).float() in forward()"
                  + (", or activations saturated by the unscaled inputs" if scaled else "")
                  + ". Gradient descent cannot move them. Use a smooth function "
                  "(sigmoid instead of a threshold) while training.")
@@ -813,7 +826,10 @@ class _Checkup:
         an upper bound on the floor: measuring progress to it is never too strict.
         """
         self.state.restore(rng=False)
-        pred = self.eval_pred(X)
+        try:
+            pred = self.eval_pred(X)
+        except LessonInputError:
+            return None  # a model that cannot run a batch this small: see fit_small
         if not torch.is_tensor(pred) or pred.numel() != y.numel() or not (
                 y.is_floating_point()):
             return None
@@ -851,7 +867,10 @@ class _Checkup:
         for _name, make in tries:
             self.state.restore(rng=False)
             _dropout_off(self.model)
-            start = self.eval_loss(Xs, ys)
+            try:
+                start = self.eval_loss(Xs, ys)
+            except LessonInputError:
+                return  # a model that cannot run a batch this small (a fixed size)
             if not math.isfinite(start):
                 return
             final = self.fit_small(Xs, ys, make, start, floor)
@@ -906,6 +925,16 @@ class _Checkup:
             return value if math.isfinite(value) else start
         except LessonInputError:
             return None
+
+
+def _zero_grads(trainable):
+    got = [(n, p) for n, p in trainable if p.grad is not None]
+    zero = [(n, p) for n, p in got if not bool(p.grad.any())]
+    # A 1-D tensor (a bias before BatchNorm) can have a zero gradient by design;
+    # a weight matrix, or the whole model, cannot.
+    if len(zero) < len(got):
+        zero = [(n, p) for n, p in zero if p.dim() >= 2]
+    return zero
 
 
 def _fitted(start, now, floor=None) -> bool:

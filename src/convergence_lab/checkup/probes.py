@@ -177,7 +177,12 @@ _RELUS = {F.relu, torch.relu, torch.Tensor.relu, torch.relu_, torch.Tensor.relu_
 
 
 class ReluSpy(TorchFunctionMode):
-    """Keeps the output of every ReLU in a forward pass, module or functional."""
+    """Sees every ReLU in a forward pass, module or functional.
+
+    ``outputs``: (output, active) per call, ``active`` saying for each unit (axis
+    1: a feature or a channel) whether it was non-zero for any sample. Taken at
+    once, before an in-place op downstream can change the output.
+    """
 
     def __init__(self):
         super().__init__()
@@ -189,8 +194,10 @@ class ReluSpy(TorchFunctionMode):
         if not is_relu and func is F.hardtanh:  # nn.ReLU6 is hardtanh(0, 6)
             low = (kwargs or {}).get("min_val", args[1] if len(args) > 1 else -1.0)
             is_relu = low == 0
-        if is_relu and torch.is_tensor(out):
-            self.outputs.append(out)
+        if is_relu and torch.is_tensor(out) and out.dim() >= 2 and out.shape[1] > 0:
+            with torch.no_grad():
+                active = (out != 0).transpose(0, 1).reshape(out.shape[1], -1).any(1)
+            self.outputs.append((out, active))
         return out
 
 
