@@ -762,3 +762,23 @@ def test_state_untouched_with_hidden_tensors_and_lbfgs():
     assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
     assert torch.equal(model.scale.grad, torch.full((1,), 0.5))
     assert torch.equal(torch.get_rng_state(), rng) and opt.state_dict()["state"] == {}
+
+
+def test_state_untouched_for_a_batchnorm_held_in_a_plain_list():
+    class ListNorm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.a, self.b = nn.Linear(5, 16), nn.Linear(16, 1)
+            self.norms = [nn.BatchNorm1d(16)]
+
+        def forward(self, x):
+            return self.b(torch.relu(self.norms[0](self.a(x))))
+
+    X, y = regression()
+    model = ListNorm()  # the hidden BatchNorm in training mode: probes move its stats
+    stats = [b.clone() for b in model.norms[0].buffers()]
+    report = checkup(model, nn.MSELoss(), torch.optim.Adam(model.parameters(), 1e-2), (X, y))
+    assert "param-not-in-optimizer" in errors(report), str(report)
+    assert all(torch.equal(a, b) for a, b in zip(stats, model.norms[0].buffers(), strict=True))
+    assert model.norms[0].training

@@ -224,8 +224,9 @@ def checkup(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimize
         raise LessonInputError(
             "train_step must be a function (X, y) -> loss that runs one step, or None; "
             f"got {type(train_step).__name__}.")
-    hidden = probes.unregistered_tensors(model)
-    state = State(model, optimizer, data, extra=[t for _, t in hidden])
+    hidden, hidden_modules = probes.unregistered(model)
+    state = State(model, optimizer, data, extra=[t for _, t in hidden],
+                  extra_modules=hidden_modules)
     threads = torch.get_num_threads()
     # Small models run several times faster on one thread (no hand-off between
     # threads), and one thread keeps the probes' round-off the same on every run.
@@ -409,8 +410,10 @@ class _Checkup:
         if not X.is_floating_point() or len(X) < 2:
             return
         layer = probes.first_layer(self.model)
-        if isinstance(layer, (nn.modules.batchnorm._BatchNorm, nn.Embedding)):
-            return  # the model standardises its inputs itself / looks them up
+        if isinstance(layer, nn.Embedding) or (
+                isinstance(layer, nn.modules.batchnorm._BatchNorm)
+                and X.dim() > 1 and layer.num_features == X.shape[1]):
+            return  # the model looks its inputs up / standardises them itself
         X = X.detach().double()
         flat = X.reshape(len(X), -1)
         if X.dim() > 2:  # one scale per channel, or per feature of a sequence

@@ -5,7 +5,7 @@
   them every torch call made while they are active, so they see what happens
   *inside* a reader's ``forward`` or loss function (an ``F.relu``, a wrapped
   ``F.cross_entropy``, a subtraction that broadcasts) however it is written.
-* :func:`unregistered_tensors` finds layers and tensors a module holds in plain
+* :func:`unregistered` finds layers and tensors a module holds in plain
   Python containers, which ``model.parameters()`` and so the optimizer never see.
 """
 
@@ -26,8 +26,10 @@ from torch.overrides import TorchFunctionMode
 class State:
     """Everything a probe may change, copied so it can be put back bit for bit."""
 
-    def __init__(self, model, optimizer, data, extra=()):
+    def __init__(self, model, optimizer, data, extra=(), extra_modules=()):
         self.model, self.optimizer = model, optimizer
+        # modules held outside the registry (a plain list) keep buffers too
+        self.modules = [m for top in (model, *extra_modules) for m in top.modules()]
         seen, tensors = set(), []
         for p in [*model.parameters(), *extra,
                   *(p for g in optimizer.param_groups for p in g["params"])]:
@@ -38,8 +40,8 @@ class State:
         self.values = [p.detach().clone() for p in tensors]
         self.grads = [None if p.grad is None else p.grad.detach().clone()
                       for p in tensors]
-        self.buffers = [b.detach().clone() for b in model.buffers()]
-        self.modes = [m.training for m in model.modules()]
+        self.buffers = [b.detach().clone() for b in self._buffers()]
+        self.modes = [m.training for m in self.modules]
         self.opt_state = {p: _clone(s) for p, s in optimizer.state.items()}
         self.groups = [{k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
                        for g in optimizer.param_groups]
@@ -51,9 +53,9 @@ class State:
             for p, v, g in zip(self.tensors, self.values, self.grads, strict=False):
                 p.copy_(v)
                 p.grad = None if g is None else g.clone()
-            for b, v in zip(self.model.buffers(), self.buffers, strict=False):
+            for b, v in zip(self._buffers(), self.buffers, strict=False):
                 b.copy_(v)
-        for m, mode in zip(self.model.modules(), self.modes, strict=False):
+        for m, mode in zip(self.modules, self.modes, strict=False):
             m.training = mode
         self.optimizer.state.clear()
         self.optimizer.state.update({p: _clone(s) for p, s in self.opt_state.items()})
@@ -65,6 +67,10 @@ class State:
             random.setstate(self.rng[2])
             for g, s in self.generators:
                 g.set_state(s)
+
+
+    def _buffers(self):
+        return [b for m in self.modules for b in m.buffers(recurse=False)]
 
 
 def _clone(state):
@@ -202,8 +208,8 @@ class ReluSpy(TorchFunctionMode):
 
 
 # ---------------------------------------------------------------- registration
-def unregistered_tensors(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
-    """Trainable tensors a module holds outside its registries.
+def unregistered(model: nn.Module) -> tuple[list[tuple[str, torch.Tensor]], list]:
+    """Trainable tensors, and modules, a module holds outside its registries.
 
     ``self.layers = [nn.Linear(...)]`` or ``self.scale = torch.ones(1,
     requires_grad=True)`` are plain attributes: ``model.parameters()`` skips
@@ -211,7 +217,7 @@ def unregistered_tensors(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
     """
     registered = {id(p) for p in model.parameters()}
     modules = {id(m) for m in model.modules()}
-    found, seen = [], set()
+    found, seen, hidden_modules = [], set(), []
 
     def visit(value, where, depth):
         if depth > 3 or id(value) in seen:
@@ -220,6 +226,7 @@ def unregistered_tensors(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
             if id(value) in modules:
                 return
             seen.add(id(value))
+            hidden_modules.append(value)
             for n, p in value.named_parameters():
                 if p.requires_grad and id(p) not in registered:
                     found.append((f"{where}.{n}", p))
@@ -244,7 +251,7 @@ def unregistered_tensors(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
             if key.startswith("__"):
                 continue
             visit(value, f"{prefix}.{key}" if prefix else key, 0)
-    return found
+    return found, hidden_modules
 
 
 def first_layer(model: nn.Module) -> nn.Module | None:
