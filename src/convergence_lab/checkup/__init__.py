@@ -319,9 +319,7 @@ class _Checkup:
                 f"train_step raised {type(exc).__name__}: {_explain(exc)}") from None
 
     def eval_loss(self, X, y) -> float:
-        with torch.no_grad():
-            torch.manual_seed(0)
-            return float(self.loss(self.forward(X), y))
+        return float(self.loss(self.eval_pred(X), y))
 
     def params_vector(self):
         return [p.detach().clone() for _, p in self.trainable]
@@ -335,6 +333,7 @@ class _Checkup:
             probe = (X[:1024], y[:1024])
         else:
             probe = _first_samples(batches, max(len(first[0]), 32))
+        self.probe = probe
         if not self.trainable:
             raise LessonInputError("The model has no trainable parameters.")
         if self.user_step is None:
@@ -853,9 +852,32 @@ class _Checkup:
         return max(0.0, min(values)) if values else None
 
     def eval_pred(self, X):
-        with torch.no_grad():
-            torch.manual_seed(0)
-            return self.forward(X)
+        try:
+            with torch.no_grad():
+                torch.manual_seed(0)
+                return self.forward(X)
+        except LessonInputError:
+            if not self.grad_in_forward():
+                raise
+        torch.manual_seed(0)  # a forward() that differentiates (a physics loss)
+        out = self.forward(X)
+        return out.detach() if torch.is_tensor(out) else out
+
+    def grad_in_forward(self) -> bool:
+        """Whether forward() works only with autograd on (it calls autograd.grad)."""
+        if not hasattr(self, "_grad_in_forward"):
+            X = self.probe[0]
+            try:
+                with torch.no_grad():
+                    self.model(X[:2])
+                self._grad_in_forward = False
+            except Exception:  # noqa: BLE001 - any failure: try with autograd on
+                try:
+                    self.model(X[:2])
+                    self._grad_in_forward = True
+                except Exception:  # noqa: BLE001 - fails either way: a real error
+                    self._grad_in_forward = False
+        return self._grad_in_forward
 
     def check_overfit(self, X, y):
         n_params = sum(p.numel() for _, p in self.trainable)
