@@ -362,8 +362,8 @@ class _Checkup:
             self.check_learning_rate(*probe)
             explained = {"loss-broadcast", "softmax-before-cross-entropy", "no-gradient"}
             if explained & set(self.report.codes):
-                self.report.notes.append("the overfit test was skipped: a finding "
-                                         "above already keeps the loss from falling.")
+                self.report.notes.append("the overfit test was skipped: the loss "
+                                         "above cannot be fitted as it stands.")
             else:
                 self.check_overfit(*probe)
         except _NoGraph:
@@ -482,20 +482,20 @@ class _Checkup:
         b = float(np.median([len(t) for t in full]))
         pure = sum(int(t.unique().numel() == 1) for t in full) / len(full)
         expected_pure = float((shares ** b).sum())  # chance of a pure batch, shuffled
-        if expected_runs >= 8 and runs <= expected_runs / 4:
-            what = (f"the labels of the first {len(ys)} batches come in {runs} runs of "
-                    f"one class where shuffled data would give about "
-                    f"{expected_runs:.0f}")
-        elif b >= 2 and pure >= 0.5 and expected_pure < 0.05:
+        if b >= 2 and pure >= 0.5 and expected_pure < 0.05:
             what = (f"{pure:.0%} of the first {len(ys)} batches hold a single class "
                     f"(shuffled batches of {b:.0f} would almost never do: about "
                     f"{_g(expected_pure * 100)}%)")
+        elif expected_runs >= 8 and runs <= expected_runs / 4:
+            what = (f"The batches are ordered by class: the labels of the first "
+                    f"{len(ys)} batches come in {runs} runs of one class where "
+                    f"shuffled data would give about {expected_runs:.0f}")
         else:
             return
         self.add("unshuffled-batches", "warning",
-                 f"The batches are ordered by class: {what}. Each step then pulls the "
-                 "model towards one class and the next undoes it, so the loss zig-zags "
-                 "instead of converging. Shuffle: DataLoader(..., shuffle=True).")
+                 f"{what}. Each step then pulls the model towards one class and the "
+                 "next undoes it, so the loss zig-zags instead of converging. "
+                 "Shuffle: DataLoader(..., shuffle=True).")
 
     def check_optimizer_holds_params(self):
         held = {id(p) for g in self.opt.param_groups for p in g["params"]}
@@ -611,12 +611,17 @@ class _Checkup:
             return
         if self.spy.broadcasts:
             what, a, b, wide = self.spy.broadcasts[0]
-            seen = (f"Inside the loss, {what} combines shapes {a} and {b} into {wide}")
+            if what.startswith("F."):
+                seen = (f"The prediction has shape {a} and the target {b}: the loss "
+                        f"broadcasts them to {wide}")
+            else:
+                seen = (f"Inside the loss, '{what}' combines shapes {a} and {b}: it "
+                        f"broadcasts them to {wide}")
         else:
-            seen = f"PyTorch warned inside the loss: {said[0].split('. This')[0]}"
+            seen = (f"PyTorch warned inside the loss ({said[0].split('. This')[0]}): "
+                    "it broadcasts prediction and target")
         self.add("loss-broadcast", "error",
-                 f"{seen}: the loss broadcasts prediction and target against each "
-                 "other, comparing every prediction with every target, so it trains "
+                 f"{seen}, comparing every prediction with every target, so it trains "
                  "each prediction towards the batch mean and the loss stalls near the "
                  "target's variance. Make the shapes equal: y.view(-1, 1) or "
                  "model(X).squeeze(1).")
@@ -632,7 +637,7 @@ class _Checkup:
             if not probs:
                 continue
             ce = name == "cross_entropy"
-            loss = "cross-entropy (CrossEntropyLoss)" if ce else "NLLLoss"
+            loss = "CrossEntropyLoss" if ce else "NLLLoss"
             wants = "raw logits" if ce else "log-probabilities"
             fix = ("remove the softmax from the model" if ce
                    else "use log_softmax instead of softmax")
