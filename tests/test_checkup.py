@@ -5,6 +5,7 @@ import random
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -436,3 +437,348 @@ def test_report_prints_and_renders():
     with pytest.raises(LessonInputError):
         Finding("dead-relu", "fatal", "")
     assert cl.checkup is checkup
+
+
+# ------------------------------------------------------------------ review defects (issue 12)
+# One broken and one healthy setup per defect the adversarial review found.
+
+
+class FunctionalRelu(nn.Module):
+    def __init__(self, d=5, dead=0):
+        super().__init__()
+        torch.manual_seed(0)
+        self.a, self.b = nn.Linear(d, 16), nn.Linear(16, 1)
+        with torch.no_grad():
+            self.a.bias[:dead] = -100.0
+
+    def forward(self, x):
+        return self.b(F.relu(self.a(x)) + torch.relu(self.a(x)) * 0 + self.a(x).relu() * 0)
+
+
+def test_dead_relu_in_functional_relu_calls():
+    X, y = regression()
+    dead = FunctionalRelu(dead=8)
+    report = checkup(dead, nn.MSELoss(), torch.optim.Adam(dead.parameters(), 1e-2), (X, y))
+    assert "dead-relu" in report.codes and report.ok, str(report)
+    assert "relu call" in str(report)
+    alive = FunctionalRelu()
+    report = checkup(alive, nn.MSELoss(), torch.optim.Adam(alive.parameters(), 1e-2), (X, y))
+    assert report.codes == [], str(report)
+
+
+def test_loss_broadcast_judged_inside_the_loss():
+    X, y = regression()
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), 0.05)
+    # healthy: the loss aligns the shapes itself
+    report = checkup(model, lambda p, t: F.mse_loss(p.squeeze(1), t), opt, (X, y[:, 0]))
+    assert report.codes == [], str(report)
+    # broken: a hand-written loss, and a multi-output loss
+    report = checkup(model, lambda p, t: ((p - t) ** 2).mean(), opt, (X, y[:, 0]))
+    assert "loss-broadcast" in errors(report) and "(512, 512)" in str(report)
+
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body, self.reg, self.cls = nn.Linear(5, 16), nn.Linear(16, 1), nn.Linear(16, 3)
+
+        def forward(self, x):
+            h = torch.tanh(self.body(x))
+            return self.reg(h), self.cls(h)
+
+    heads = TwoHeads()
+    Y = torch.stack([y[:, 0], classification()[1].float()], 1)
+    opt = torch.optim.Adam(heads.parameters(), 1e-2)
+    broken = lambda o, t: F.mse_loss(o[0], t[:, 0]) + F.cross_entropy(o[1], t[:, 1].long())  # noqa: E731
+    fixed = lambda o, t: F.mse_loss(o[0], t[:, :1]) + F.cross_entropy(o[1], t[:, 1].long())  # noqa: E731
+    assert "loss-broadcast" in errors(checkup(heads, broken, opt, (X, Y)))
+    assert checkup(heads, fixed, opt, (X, Y)).ok
+
+
+def test_pairwise_broadcasting_in_a_loss_is_not_an_accident():
+    X, y = classification()
+    model = mlp(out=4)
+
+    def contrastive(z, t):
+        d = (z.unsqueeze(1) - z.unsqueeze(0)).pow(2).sum(-1)
+        same = (t.unsqueeze(1) == t.unsqueeze(0)).float()
+        return (same * d + (1 - same) * F.relu(2 - d)).mean()
+
+    report = checkup(model, contrastive, torch.optim.Adam(model.parameters(), 1e-2), (X, y))
+    assert "loss-broadcast" not in report.codes, str(report)
+
+
+def test_softmax_before_a_wrapped_cross_entropy():
+    X, y = classification()
+    probs = mlp(out=3, extra=())
+    probs.append(nn.Softmax(dim=1))
+    opt = torch.optim.Adam(probs.parameters(), 1e-2)
+    report = checkup(probs, lambda p, t: F.cross_entropy(p, t), opt, (X, y))
+    assert "softmax-before-cross-entropy" in errors(report), str(report)
+    logits = mlp(out=3)
+    report = checkup(logits, lambda p, t: 2 * F.cross_entropy(p, t),
+                     torch.optim.Adam(logits.parameters(), 1e-2), (X, y))
+    assert report.codes == [], str(report)
+
+
+def test_non_finite_beyond_the_first_samples_and_batches():
+    X, y = regression(n=3000)
+    X[2500, 1] = float("nan")
+    model = mlp()
+    opt = torch.optim.SGD(model.parameters(), 0.05)
+    report = checkup(model, nn.MSELoss(), opt, (X, y))
+    assert "non-finite" in errors(report) and "sample 2500" in str(report)
+
+    class Log(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(5, 1)
+
+        def forward(self, x):
+            return self.a(torch.log(x))
+
+    X, y = regression()
+    X = X.abs() + 0.5
+    log = Log()
+    loader = DataLoader(TensorDataset(X, y), batch_size=32)
+    opt = torch.optim.SGD(log.parameters(), 0.05)
+    assert checkup(log, nn.MSELoss(), opt, loader).ok
+    X[100, 0] = -1.0
+    loader = DataLoader(TensorDataset(X, y), batch_size=32)
+    report = checkup(log, nn.MSELoss(), opt, loader)
+    assert "non-finite" in errors(report) and "sample 100" in str(report)
+
+
+def sorted_classes(n=300, classes=2):
+    X, _ = regression(n)
+    y = torch.arange(n) * classes // n
+    return X, y
+
+
+@pytest.mark.parametrize("case", ["short last batch", "batches of 2", "one-hot"])
+def test_unshuffled_batches_harder_cases(case):
+    X, y = sorted_classes(250 if case == "short last batch" else 300)
+    model = mlp(out=2)
+    opt = torch.optim.SGD(model.parameters(), 0.1)
+    bs = 2 if case == "batches of 2" else 8
+    target = F.one_hot(y, 2).float() if case == "one-hot" else y
+    report = checkup(model, nn.CrossEntropyLoss(), opt,
+                     DataLoader(TensorDataset(X, target), batch_size=bs))
+    assert "unshuffled-batches" in report.codes, str(report)
+    shuffled = DataLoader(TensorDataset(X, target), batch_size=bs, shuffle=True,
+                          generator=torch.Generator().manual_seed(0))
+    assert checkup(model, nn.CrossEntropyLoss(), opt, shuffled).codes == []
+
+
+def test_imbalanced_shuffled_small_batches_are_fine():
+    X, _ = regression(600)
+    y = (torch.arange(600) % 20 == 0).long()
+    model = mlp(out=2)
+    loader = DataLoader(TensorDataset(X, y), batch_size=8, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+    report = checkup(model, nn.CrossEntropyLoss(),
+                     torch.optim.Adam(model.parameters(), 1e-2), loader)
+    assert "unshuffled-batches" not in report.codes, str(report)
+
+
+class Hidden(nn.Module):
+    def __init__(self, how):
+        super().__init__()
+        torch.manual_seed(0)
+        self.out = nn.Linear(16, 1)
+        if how == "list":
+            self.hidden = [nn.Linear(5, 16)]
+        elif how == "modulelist":
+            self.hidden = nn.ModuleList([nn.Linear(5, 16)])
+        self.scale = (torch.ones(1, requires_grad=True) if how == "tensor"
+                      else nn.Parameter(torch.ones(1)))
+        self.front = None if how in ("list", "modulelist") else nn.Linear(5, 16)
+        self.teacher = [nn.Linear(5, 1)]  # kept out on purpose: used without gradient
+
+    def forward(self, x):
+        h = self.hidden[0](x) if self.front is None else self.front(x)
+        with torch.no_grad():
+            t = self.teacher[0](x)
+        return self.scale * self.out(torch.tanh(h)) + 0 * t
+
+
+@pytest.mark.parametrize("how", ["list", "tensor"])
+def test_unregistered_layers_and_tensors(how):
+    X, y = regression()
+    model = Hidden(how)
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    hidden = model.hidden[0].weight if how == "list" else model.scale
+    before = hidden.detach().clone()
+    report = checkup(model, nn.MSELoss(), opt, (X, y))
+    assert "param-not-in-optimizer" in errors(report), str(report)
+    assert "nn.ModuleList" in str(report) and "teacher" not in str(report)
+    assert torch.equal(hidden, before) and hidden.grad is None  # restored too
+    # passing the hidden tensors to the optimizer by hand is fine
+    extra = [model.hidden[0].weight, model.hidden[0].bias] if how == "list" else [model.scale]
+    opt = torch.optim.Adam([*model.parameters(), *extra], 1e-2)
+    assert checkup(model, nn.MSELoss(), opt, (X, y)).ok
+
+
+def test_registered_containers_are_fine():
+    X, y = regression()
+    model = Hidden("modulelist")
+    report = checkup(model, nn.MSELoss(), torch.optim.Adam(model.parameters(), 1e-2), (X, y))
+    assert report.codes == [], str(report)
+
+
+def test_no_gradient_when_gradients_are_exactly_zero():
+    X, y = regression()
+
+    class Threshold(nn.Module):
+        def __init__(self, soft):
+            super().__init__()
+            torch.manual_seed(0)
+            self.a, self.b, self.soft = nn.Linear(5, 8), nn.Linear(8, 1), soft
+
+        def forward(self, x):
+            h = self.a(x)
+            return self.b(torch.sigmoid(h) if self.soft else (h > 0).float())
+
+    for soft in (False, True):
+        model = Threshold(soft)
+        report = checkup(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1), (X, y))
+        assert ("no-gradient" in errors(report)) is not soft, str(report)
+    # a zero-initialised output layer blocks only the first gradient: fine
+    model = mlp()
+    nn.init.zeros_(model[2].weight)
+    report = checkup(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.05), (X, y))
+    assert report.codes == [], str(report)
+
+
+def test_overfit_against_the_floor_of_soft_targets():
+    X, _ = regression()
+    y = torch.sigmoid(0.7 * X[:, :1] - 0.3 * X[:, 1:2])
+    model = mlp(extra=())
+    model.append(nn.Sigmoid())
+    report = checkup(model, nn.BCELoss(), torch.optim.Adam(model.parameters(), 1e-2),
+                     DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True))
+    assert report.codes == [], str(report)
+    logits = mlp()
+    report = checkup(logits, nn.BCEWithLogitsLoss(),
+                     torch.optim.Adam(logits.parameters(), 1e-2), (X, y))
+    assert report.codes == [], str(report)
+
+
+def test_lbfgs_without_a_train_step():
+    X, y = regression()
+    model = mlp()
+    report = checkup(model, nn.MSELoss(), torch.optim.LBFGS(model.parameters()), (X, y))
+    assert report.ok, str(report)
+
+
+def test_backward_and_forward_mistakes_give_lesson_errors():
+    X, y = regression()
+
+    class InPlace(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(5, 8), nn.Linear(8, 1)
+
+        def forward(self, x):
+            h = torch.sigmoid(self.a(x))
+            h[:, 0] = 0
+            return self.b(h)
+
+    class NoReturn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(5, 1)
+
+        def forward(self, x):
+            self.a(x)
+
+    model = InPlace()
+    opt = torch.optim.SGD(model.parameters(), 0.1)
+    with pytest.raises(LessonInputError, match="changed in place"):
+        checkup(model, nn.MSELoss(), opt, (X, y))
+    with pytest.raises(LessonInputError, match="changed in place"):
+        checkup(model, nn.MSELoss(), opt, (X, y), step_for(model, opt, nn.MSELoss()))
+    model = NoReturn()
+    with pytest.raises(LessonInputError, match="returned None"):
+        checkup(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1), (X, y))
+    with pytest.raises(LessonInputError, match="torch.as_tensor"):
+        checkup(model, nn.MSELoss(), torch.optim.SGD(model.parameters(), 0.1),
+                (X.numpy(), y.numpy()))
+
+
+def test_grad_accumulation_seen_past_an_unused_layer():
+    X, y = regression()
+    model = Custom(unused=True)
+    opt = torch.optim.SGD(model.parameters(), 0.01)
+
+    def step(xb, yb):  # no zero_grad
+        loss = F.mse_loss(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    report = checkup(model, nn.MSELoss(), opt, (X, y), step)
+    assert {"grad-accumulation", "no-gradient"} <= set(errors(report)), str(report)
+    report = checkup(model, nn.MSELoss(), opt, (X, y), step_for(model, opt, nn.MSELoss()))
+    assert errors(report) == ["no-gradient"], str(report)
+
+
+class GRUReg(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.gru, self.out = nn.GRU(3, 8, batch_first=True), nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.out(self.gru(x)[0][:, -1])
+
+
+def test_input_scale_on_sequences_and_batchnorm_first():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(256, 5, 3, generator=g)
+    y = X[:, :, 0].sum(1, keepdim=True)
+    model = GRUReg()
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    assert "input-scale" not in checkup(model, nn.MSELoss(), opt, (X, y)).codes
+    scaled = X * torch.tensor([1.0, 0.001, 1.0])
+    assert "input-scale" in checkup(model, nn.MSELoss(), opt, (scaled, y)).codes
+    X, y = regression()
+    model = nn.Sequential(nn.BatchNorm1d(5), nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 1))
+    report = checkup(model, nn.MSELoss(), torch.optim.Adam(model.parameters(), 1e-2),
+                     DataLoader(TensorDataset(X * 1000 + 3000, y), batch_size=32,
+                                shuffle=True))
+    assert "input-scale" not in report.codes, str(report)
+
+
+def test_state_untouched_with_hidden_tensors_and_lbfgs():
+    X, y = regression()
+    model = Hidden("tensor")
+    model.scale.grad = torch.full((1,), 0.5)
+    opt = torch.optim.LBFGS(model.parameters())
+    before = [t.detach().clone() for t in (*model.parameters(), model.scale)]
+    rng = torch.get_rng_state().clone()
+    checkup(model, nn.MSELoss(), opt, (X, y))
+    after = [t.detach().clone() for t in (*model.parameters(), model.scale)]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    assert torch.equal(model.scale.grad, torch.full((1,), 0.5))
+    assert torch.equal(torch.get_rng_state(), rng) and opt.state_dict()["state"] == {}
+
+
+def test_state_untouched_for_a_batchnorm_held_in_a_plain_list():
+    class ListNorm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.a, self.b = nn.Linear(5, 16), nn.Linear(16, 1)
+            self.norms = [nn.BatchNorm1d(16)]
+
+        def forward(self, x):
+            return self.b(torch.relu(self.norms[0](self.a(x))))
+
+    X, y = regression()
+    model = ListNorm()  # the hidden BatchNorm in training mode: probes move its stats
+    stats = [b.clone() for b in model.norms[0].buffers()]
+    report = checkup(model, nn.MSELoss(), torch.optim.Adam(model.parameters(), 1e-2), (X, y))
+    assert "param-not-in-optimizer" in errors(report), str(report)
+    assert all(torch.equal(a, b) for a, b in zip(stats, model.norms[0].buffers(), strict=True))
+    assert model.norms[0].training

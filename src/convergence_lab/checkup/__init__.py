@@ -11,10 +11,8 @@ it back bit for bit in a ``finally`` block.
 
 from __future__ import annotations
 
-import copy
 import html
 import math
-import random
 import textwrap
 import warnings
 from collections.abc import Callable, Iterable
@@ -22,10 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .errors import LessonInputError
+from ..errors import LessonInputError
+from . import probes
+from .probes import LossSpy, ReluSpy, State
 
 __all__ = ["Finding", "Report", "checkup", "CHECKS"]
 
@@ -48,11 +47,6 @@ CHECKS = {
     "cannot-overfit-batch": ("the model cannot fit one small batch", _CH),
 }
 _SEVERITIES = ("error", "warning", "info")
-_ELEMENTWISE = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss,
-                nn.BCEWithLogitsLoss, nn.SoftMarginLoss, nn.PoissonNLLLoss)
-_ELEMENTWISE_F = {F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss,
-                  F.binary_cross_entropy, F.binary_cross_entropy_with_logits,
-                  F.soft_margin_loss, F.poisson_nll_loss}
 _STATS_SAMPLES = 2048  # enough for feature scales and dead units, cheap to run
 _MAX_BATCHES = 200  # how far into a DataLoader the ordering check looks
 _LR_STEPS = 10
@@ -127,69 +121,14 @@ class Report:
                 f"<th>message</th><th>chapter</th></tr>{rows}</table>{notes}")
 
 
-# ---------------------------------------------------------------- state handling
-class _State:
-    """Everything a probe may change, copied so it can be put back bit for bit."""
-
-    def __init__(self, model, optimizer, data):
-        self.model, self.optimizer = model, optimizer
-        seen, tensors = set(), []
-        for p in list(model.parameters()) + [
-                p for g in optimizer.param_groups for p in g["params"]]:
-            if id(p) not in seen:
-                seen.add(id(p))
-                tensors.append(p)
-        self.tensors = tensors
-        self.values = [p.detach().clone() for p in tensors]
-        self.grads = [None if p.grad is None else p.grad.detach().clone() for p in tensors]
-        self.buffers = [b.detach().clone() for b in model.buffers()]
-        self.modes = [m.training for m in model.modules()]
-        self.opt_state = {p: _clone(s) for p, s in optimizer.state.items()}
-        self.groups = [{k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
-                       for g in optimizer.param_groups]
-        self.rng = (torch.get_rng_state(), np.random.get_state(), random.getstate())
-        self.generators = [(g, g.get_state()) for g in _loader_generators(data)]
-
-    def restore(self, rng: bool = True):
-        with torch.no_grad():
-            for p, v, g in zip(self.tensors, self.values, self.grads, strict=False):
-                p.copy_(v)
-                p.grad = None if g is None else g.clone()
-            for b, v in zip(self.model.buffers(), self.buffers, strict=False):
-                b.copy_(v)
-        for m, mode in zip(self.model.modules(), self.modes, strict=False):
-            m.training = mode
-        self.optimizer.state.clear()
-        self.optimizer.state.update({p: _clone(s) for p, s in self.opt_state.items()})
-        for g, saved in zip(self.optimizer.param_groups, self.groups, strict=False):
-            g.update(copy.deepcopy(saved))
-        if rng:
-            torch.set_rng_state(self.rng[0])
-            np.random.set_state(self.rng[1])
-            random.setstate(self.rng[2])
-            for g, s in self.generators:
-                g.set_state(s)
-
-
-def _clone(state):
-    return {k: v.detach().clone() if torch.is_tensor(v) else copy.deepcopy(v)
-            for k, v in state.items()}
-
-
-def _loader_generators(data) -> list[torch.Generator]:
-    """The private generators a DataLoader draws its shuffling from, if any."""
-    found = []
-    for obj in (data, getattr(data, "sampler", None),
-                getattr(getattr(data, "batch_sampler", None), "sampler", None)):
-        g = getattr(obj, "generator", None)
-        if isinstance(g, torch.Generator) and all(g is not f for f in found):
-            found.append(g)
-    return found
-
-
 # ---------------------------------------------------------------- inputs
 def _batches(data) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], bool]:
     """The data as a list of (X, y) batches, and whether it came as one pair of tensors."""
+    if isinstance(data, (tuple, list)) and len(data) == 2 and any(
+            isinstance(t, np.ndarray) for t in data):
+        raise LessonInputError(
+            "X and y are NumPy arrays: convert them to tensors first, e.g. "
+            "(torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)).")
     if (isinstance(data, (tuple, list)) and len(data) == 2
             and all(torch.is_tensor(t) for t in data)):
         X, y = data
@@ -227,25 +166,34 @@ def _first_samples(batches, n):
     return torch.cat(xs)[:n], torch.cat(ys)[:n]
 
 
-def _unwrap(fn):
-    while hasattr(fn, "__wrapped__"):
-        fn = fn.__wrapped__
-    return getattr(fn, "func", fn)  # functools.partial
-
-
-def _loss_kind(loss_fn) -> str:
-    fn = _unwrap(loss_fn)
-    if isinstance(fn, nn.CrossEntropyLoss) or fn is F.cross_entropy:
-        return "cross-entropy"
-    if isinstance(fn, nn.NLLLoss) or fn is F.nll_loss:
-        return "nll"
-    if isinstance(fn, _ELEMENTWISE) or fn in _ELEMENTWISE_F:
-        return "elementwise"
-    return "other"
-
-
 def _finite(t) -> bool:
     return not (torch.is_tensor(t) and t.is_floating_point()) or bool(torch.isfinite(t).all())
+
+
+def _tensors(out) -> list[torch.Tensor]:
+    """The tensors in a model's output: a tensor, or a tuple/list/dict of them."""
+    if torch.is_tensor(out):
+        return [out]
+    if isinstance(out, dict):
+        out = list(out.values())
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _tensors(o)]
+    return []
+
+
+def _labels(y) -> torch.Tensor | None:
+    """Targets as one label per sample (one-hot rows as their argmax), or None."""
+    y = y.detach()
+    if y.dim() == 2 and y.shape[1] == 1:
+        return y[:, 0]
+    if y.dim() == 2 and y.is_floating_point() and y.shape[1] >= 2 and bool(
+            (y >= 0).all() and ((y.sum(1) - 1).abs() < 1e-3).all()):
+        return y.argmax(1)
+    return y if y.dim() == 1 else None
+
+
+def _hard_labels(y) -> bool:
+    return not y.is_floating_point() or bool(((y == 0) | (y == 1)).all())
 
 
 # ---------------------------------------------------------------- the tool
@@ -254,12 +202,14 @@ def checkup(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimize
     """Run the book's checks on a training setup and return a :class:`Report`.
 
     ``data`` is a pair of tensors ``(X, y)`` or an iterable of ``(X, y)`` batches
-    (a DataLoader). ``train_step``, if given, is the reader's own step, a callable
-    ``(X, y) -> loss`` that zeroes, backpropagates and steps itself; the step-level
-    checks (gradient accumulation, no gradient, learning rate, overfitting) then run
-    through it. The model, the optimizer, the random generators and the DataLoader's
-    generator are left exactly as they were. State a ``train_step`` keeps elsewhere
-    (a scheduler, a counter) is not restored.
+    (a DataLoader; up to 200 batches are read). A generator passed as ``data`` is
+    consumed: pass a list or a DataLoader to train on it afterwards.
+    ``train_step``, if given, is the reader's own step, a callable ``(X, y) -> loss``
+    that zeroes, backpropagates and steps itself; the step-level checks (gradient
+    accumulation, no gradient, learning rate, overfitting) then run through it.
+    The model, the optimizer, the random generators and the DataLoader's generator
+    are left exactly as they were. State a ``train_step`` keeps elsewhere (a
+    scheduler, a counter) is not restored.
     """
     if not isinstance(model, nn.Module):
         raise LessonInputError(
@@ -274,7 +224,9 @@ def checkup(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimize
         raise LessonInputError(
             "train_step must be a function (X, y) -> loss that runs one step, or None; "
             f"got {type(train_step).__name__}.")
-    state = _State(model, optimizer, data)
+    hidden, hidden_modules = probes.unregistered(model)
+    state = State(model, optimizer, data, extra=[t for _, t in hidden],
+                  extra_modules=hidden_modules)
     threads = torch.get_num_threads()
     # Small models run several times faster on one thread (no hand-off between
     # threads), and one thread keeps the probes' round-off the same on every run.
@@ -283,18 +235,21 @@ def checkup(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimize
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PyTorch's broadcast warning: we report it
             with torch.enable_grad():
-                return _Checkup(model, loss_fn, optimizer, data, train_step, state).run()
+                return _Checkup(model, loss_fn, optimizer, data, train_step, state,
+                                hidden).run()
     finally:
         state.restore()
         torch.set_num_threads(threads)
 
 
 class _Checkup:
-    def __init__(self, model, loss_fn, optimizer, data, train_step, state):
+    def __init__(self, model, loss_fn, optimizer, data, train_step, state, hidden):
         self.model, self.loss_fn, self.opt = model, loss_fn, optimizer
         self.data, self.user_step, self.state = data, train_step, state
+        self.hidden = hidden
         self.report = Report()
-        self.kind = _loss_kind(loss_fn)
+        self.spy = LossSpy()
+        self.fully_dead = False  # a ReLU layer with every unit dead
         self.trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
 
     def add(self, code, severity, message):
@@ -303,11 +258,15 @@ class _Checkup:
     # -- helpers that call the reader's code, turning their errors into one sentence
     def forward(self, X):
         try:
-            return self.model(X)
+            out = self.model(X)
         except Exception as exc:
             raise LessonInputError(
                 f"The model raised {type(exc).__name__} on a batch of shape "
                 f"{tuple(X.shape)}: {_first_line(exc)}") from None
+        if out is None:
+            raise LessonInputError(
+                "model(X) returned None: does forward() end with return?")
+        return out
 
     def loss(self, pred, y):
         try:
@@ -324,12 +283,27 @@ class _Checkup:
                 "(for example from .item()) carries no gradient.")
         return value.mean() if value.dim() else value
 
+    def backward(self, loss):
+        try:
+            loss.backward()
+        except Exception as exc:
+            raise LessonInputError(
+                f"loss.backward() raised {type(exc).__name__}: {_explain(exc)}") from None
+
     def standard_step(self, X, y):
-        self.opt.zero_grad()
-        loss = self.loss(self.forward(X), y)
-        loss.backward()
-        self.opt.step()
-        return loss
+        # Always through a closure: L-BFGS needs one, and every other
+        # torch.optim optimizer calls it exactly once.
+        seen = []
+
+        def closure():
+            self.opt.zero_grad()
+            loss = self.loss(self.forward(X), y)
+            self.backward(loss)
+            seen.append(loss)
+            return loss
+
+        self.opt.step(closure)
+        return seen[0]
 
     def step(self, X, y):
         if self.user_step is None:
@@ -342,12 +316,10 @@ class _Checkup:
             if "does not require grad" in str(exc):
                 raise _NoGraph() from None
             raise LessonInputError(
-                f"train_step raised {type(exc).__name__}: {_first_line(exc)}") from None
+                f"train_step raised {type(exc).__name__}: {_explain(exc)}") from None
 
     def eval_loss(self, X, y) -> float:
-        with torch.no_grad():
-            torch.manual_seed(0)
-            return float(self.loss(self.forward(X), y))
+        return float(self.loss(self.eval_pred(X), y))
 
     def params_vector(self):
         return [p.detach().clone() for _, p in self.trainable]
@@ -361,33 +333,34 @@ class _Checkup:
             probe = (X[:1024], y[:1024])
         else:
             probe = _first_samples(batches, max(len(first[0]), 32))
+        self.probe = probe
         if not self.trainable:
             raise LessonInputError("The model has no trainable parameters.")
         if self.user_step is None:
             self.report.notes.append(
                 "no train_step given: the step-level checks used a standard step "
                 "(zero_grad, loss, backward, step).")
-        bad_data = self.check_data(X, y)
+        bad_data = self.check_data(batches, as_tensors)
         self.check_input_scale(X)
         if not as_tensors:
             self.check_order(batches)
         self.check_optimizer_holds_params()
         self.model.train()
         _dropout_off(self.model)
-        pred = self.check_forward(*probe)
-        if pred is None or bad_data:
+        if bad_data or not self.check_outputs(X, probe[0]):
             self.report.notes.append("the training probes were skipped: the data or "
                                      "the model's output is not finite.")
-            return self.report
+            return self.sorted()
+        if self.check_forward(*probe) is None:
+            return self.sorted()
         if not self.check_gradients(*probe):
-            return self.report
-        self.check_dead_relu(X)
+            return self.sorted()
         self.state.restore(rng=False)
         try:
             if self.user_step is not None:
                 self.check_user_step(*probe)
             self.check_learning_rate(*probe)
-            explained = {"loss-broadcast", "softmax-before-cross-entropy"}
+            explained = {"loss-broadcast", "softmax-before-cross-entropy", "no-gradient"}
             if explained & set(self.report.codes):
                 self.report.notes.append("the overfit test was skipped: the loss "
                                          "above cannot be fitted as it stands.")
@@ -400,29 +373,53 @@ class _Checkup:
                      "torch.no_grad() or a NumPy round trip), so backward() cannot "
                      "reach any parameter and nothing trains. Compute the loss from "
                      "model(X) with tensor operations only.")
+        return self.sorted()
+
+    def sorted(self) -> Report:
         order = {"error": 0, "warning": 1, "info": 2}
         self.report.findings.sort(key=lambda f: order[f.severity])
         return self.report
 
     # -- checks on the data alone
-    def check_data(self, X, y) -> bool:
-        bad = [name for name, t in (("inputs", X), ("targets", y)) if not _finite(t)]
-        for name, t in (("inputs", X), ("targets", y)):
-            if name in bad:
-                n = int((~torch.isfinite(t)).sum())
-                self.add("non-finite", "error",
-                         f"The {name} contain {n} NaN or inf value(s) in the first "
-                         f"{len(t)} samples. One NaN makes the loss and every gradient "
-                         "NaN, and the weights become NaN after one step. Drop or impute "
-                         "those samples before training.")
-        return bool(bad)
+    def check_data(self, batches, as_tensors) -> bool:
+        """NaN or inf anywhere in the data read: all of (X, y), or every batch."""
+        bad = False
+        for k, name in enumerate(("inputs", "targets")):
+            counts = [int((~torch.isfinite(b[k])).sum()) if b[k].is_floating_point()
+                      else 0 for b in batches]
+            n = sum(counts)
+            if not n:
+                continue
+            bad = True
+            if as_tensors:
+                rows = (~torch.isfinite(batches[0][k])).reshape(len(batches[0][k]), -1)
+                where = (f"{n} NaN or inf value(s) in {len(batches[0][k])} samples "
+                         f"(the first in sample {int(rows.any(1).nonzero()[0, 0])})")
+            else:
+                i = next(i for i, c in enumerate(counts) if c)
+                where = (f"{n} NaN or inf value(s) in the {len(batches)} batches read "
+                         f"(the first in batch {i})")
+            self.add("non-finite", "error",
+                     f"The {name} contain {where}. One NaN makes the loss and every "
+                     "gradient NaN, and the weights become NaN after one step. Drop or "
+                     "impute those samples before training.")
+        return bad
 
     def check_input_scale(self, X):
         if not X.is_floating_point() or len(X) < 2:
             return
-        flat = X.detach().double().reshape(len(X), -1)
-        if X.dim() > 2:  # images and sequences: one scale per channel
-            flat = X.detach().double().transpose(0, 1).reshape(X.shape[1], -1).T
+        layer = probes.first_layer(self.model)
+        if isinstance(layer, nn.Embedding) or (
+                isinstance(layer, nn.modules.batchnorm._BatchNorm)
+                and X.dim() > 1 and layer.num_features == X.shape[1]):
+            return  # the model looks its inputs up / standardises them itself
+        X = X.detach().double()
+        flat = X.reshape(len(X), -1)
+        if X.dim() > 2:  # one scale per channel, or per feature of a sequence
+            last = isinstance(layer, nn.RNNBase) or (
+                isinstance(layer, nn.Linear) and layer.in_features == X.shape[-1])
+            flat = X.movedim(-1 if last else 1, 0).reshape(
+                X.shape[-1 if last else 1], -1).T
         rms = flat.pow(2).mean(0).sqrt()
         live = rms[rms > 0]
         if live.numel() == 0:
@@ -450,27 +447,19 @@ class _Checkup:
                  "training set.")
 
     def check_order(self, batches):
-        ys = [b[1].detach().reshape(len(b[1]), -1) for b in batches]
-        sizes = [len(t) for t in ys]
-        if len(ys) < 4 or min(sizes) < 4 or ys[0].shape[1] != 1:
+        if len(batches) < 2:
+            return  # one batch: the order inside it does not matter
+        ys = [_labels(b[1]) for b in batches]
+        if any(t is None for t in ys):
+            return  # several target columns that are not one-hot: no single order
+        labels = torch.cat(ys)
+        if len(labels) < 8:
             return
-        labels = torch.cat(ys)[:, 0]
         values = labels.unique()
         discrete = not labels.is_floating_point() or (
             len(values) <= 20 and bool((values == values.round()).all()))
         if discrete and len(values) >= 2:
-            shares = torch.stack([(labels == v).double().mean() for v in values])
-            pure = sum(int(t.unique().numel() == 1) for t in ys) / len(ys)
-            b = float(np.median(sizes))
-            expected = float((shares ** b).sum())  # chance of a pure batch if shuffled
-            if pure >= 0.5 and expected < 0.05:
-                self.add("unshuffled-batches", "warning",
-                         f"{pure:.0%} of the first {len(ys)} batches hold a single "
-                         f"class (shuffled batches of {b:.0f} would almost never do: "
-                         f"about {_g(expected * 100)}%). Each step then pulls the model "
-                         "towards one class and the next undoes it, so the loss "
-                         "zig-zags instead of converging. Shuffle: "
-                         "DataLoader(..., shuffle=True).")
+            self.check_class_order(ys, labels, values)
         elif not discrete and len(labels) >= 16:
             d = labels[1:] - labels[:-1]
             nonzero = d[d != 0]
@@ -481,6 +470,32 @@ class _Checkup:
                          "(over 95% of neighbours in order), so each step sees a narrow "
                          "range of targets and the model chases the latest one. "
                          "Shuffle: DataLoader(..., shuffle=True).")
+
+    def check_class_order(self, ys, labels, values):
+        n = len(labels)
+        shares = torch.stack([(labels == v).double().mean() for v in values])
+        # Label runs across the whole sequence against what shuffling gives:
+        # neighbours differ with probability 1 - sum(share^2).
+        runs = 1 + int((labels[1:] != labels[:-1]).sum())
+        expected_runs = 1 + (n - 1) * (1 - float((shares ** 2).sum()))
+        full = ys[:-1] if len(ys[-1]) < len(ys[0]) else ys  # a short last batch
+        b = float(np.median([len(t) for t in full]))
+        pure = sum(int(t.unique().numel() == 1) for t in full) / len(full)
+        expected_pure = float((shares ** b).sum())  # chance of a pure batch, shuffled
+        if b >= 2 and pure >= 0.5 and expected_pure < 0.05:
+            what = (f"{pure:.0%} of the first {len(ys)} batches hold a single class "
+                    f"(shuffled batches of {b:.0f} would almost never do: about "
+                    f"{_g(expected_pure * 100)}%)")
+        elif expected_runs >= 8 and runs <= expected_runs / 4:
+            what = (f"The batches are ordered by class: the labels of the first "
+                    f"{len(ys)} batches come in {runs} runs of one class where "
+                    f"shuffled data would give about {expected_runs:.0f}")
+        else:
+            return
+        self.add("unshuffled-batches", "warning",
+                 f"{what}. Each step then pulls the model towards one class and the "
+                 "next undoes it, so the loss zig-zags instead of converging. "
+                 "Shuffle: DataLoader(..., shuffle=True).")
 
     def check_optimizer_holds_params(self):
         held = {id(p) for g in self.opt.param_groups for p in g["params"]}
@@ -500,72 +515,143 @@ class _Checkup:
                  f"optimizer ({names}): {why} They get gradients but never move. Build "
                  "the optimizer from model.parameters() after the model is complete.")
 
-    # -- checks from one forward and backward pass
+    def check_unregistered(self):
+        """Called after a backward pass: hidden tensors that the loss reaches."""
+        held = {id(p) for g in self.opt.param_groups for p in g["params"]}
+        # One that gets no gradient is kept out on purpose (a frozen teacher).
+        missing = [n for n, t in self.hidden if id(t) not in held and t.grad is not None]
+        if not missing:
+            return
+        names = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+        self.add("param-not-in-optimizer", "error",
+                 f"{len(missing)} trainable tensor(s) sit outside the model's registry "
+                 f"({names}): a layer kept in a plain Python list or dict, or a tensor "
+                 "attribute made with requires_grad=True. model.parameters() does not "
+                 "list them, so the optimizer never moves them (and state_dict() and "
+                 ".to() miss them too). Hold layers in nn.ModuleList / nn.ModuleDict and "
+                 "tensors as nn.Parameter.")
+
+    # -- checks from forward and backward passes
+    def check_outputs(self, X, probe) -> bool:
+        """A no-grad forward on up to 2048 samples: finite outputs? dead ReLUs?"""
+        seen = []
+        hooks = [m.register_forward_hook(lambda m, i, o: seen.append((m, o)))
+                 for m in self.model.modules() if isinstance(m, (nn.ReLU, nn.ReLU6))]
+        try:
+            try:
+                with torch.no_grad(), ReluSpy() as spy:
+                    torch.manual_seed(0)
+                    out = self.forward(X)
+            except LessonInputError:
+                # A model that needs autograd in forward() or a fixed batch size:
+                # look at the probe batch the way training would run it.
+                seen.clear()
+                with ReluSpy() as spy:
+                    torch.manual_seed(0)
+                    out = self.forward(probe)
+                X = probe
+        finally:
+            for h in hooks:
+                h.remove()
+        module_names = {m: n for n, m in self.model.named_modules()}
+        names = {id(o): f"'{module_names.get(m, '?')}'" for m, o in seen}
+        bad = [t for t in _tensors(out) if not _finite(t)]
+        if bad:
+            rows = (~torch.isfinite(bad[0])).reshape(len(bad[0]), -1).any(1)
+            first = f" (the first is sample {int(rows.nonzero()[0, 0])})" if len(
+                bad[0]) == len(X) else ""
+            self.add("non-finite", "error",
+                     f"The model's output contains NaN or inf for {int(rows.sum())} of "
+                     f"{len(X)} samples{first} although the inputs are finite: a log, "
+                     "sqrt or division of something that can be negative or 0, or "
+                     "weights that have already diverged.")
+            return False
+        self.check_dead_relu(spy.outputs, names, len(X))
+        return True
+
+    def check_dead_relu(self, outputs, names, n):
+        worst = []
+        for k, (o, active) in enumerate(outputs, 1):
+            name = names.get(id(o), f"relu call {k} in forward()")
+            dead = int((~active).sum())
+            if dead / len(active) >= 0.25:
+                worst.append((dead / len(active), dead, len(active), name))
+            self.fully_dead |= dead == len(active)
+        if not worst:
+            return
+        worst.sort(key=lambda w: -w[0])
+        parts = "; ".join(f"{d} of {u} in {name}" for _, d, u, name in worst[:3])
+        self.add("dead-relu", "warning",
+                 f"ReLU units output 0 for all {n} samples: {parts}. A dead unit "
+                 "passes no gradient, so it never recovers and the network trains with "
+                 "less capacity than it has. Usual causes: a learning rate that threw "
+                 "the biases far negative, unscaled inputs, or a bad init. Lower the "
+                 "learning rate, standardise inputs, or try LeakyReLU.")
+
     def check_forward(self, X, y):
+        """One forward and one loss call watched by a LossSpy."""
         torch.manual_seed(0)
         pred = self.forward(X)
-        if torch.is_tensor(pred) and not _finite(pred):
+        if not all(_finite(t) for t in _tensors(pred)):
             self.add("non-finite", "error",
                      "The model's output contains NaN or inf on finite inputs: check "
                      "for a log or division of something that can be 0, or weights "
                      "that have already diverged.")
             return None
-        if not torch.is_tensor(pred):
-            return pred
-        self.check_broadcast(pred, y)
-        self.check_softmax(pred)
+        with warnings.catch_warnings(record=True) as caught, self.spy:
+            warnings.simplefilter("always")
+            self.loss(pred, y)
+        said = [str(w.message) for w in caught if "broadcast" in str(w.message)]
+        self.check_broadcast(said)
+        self.check_softmax()
         return pred
 
-    def check_broadcast(self, pred, y):
-        p, t = tuple(pred.shape), tuple(y.shape)
-        if p == t or not pred.is_floating_point():
+    def check_broadcast(self, said):
+        if not self.spy.broadcasts and not said:
             return
-        try:
-            wide = tuple(torch.broadcast_shapes(pred.shape, y.shape))
-        except RuntimeError:
-            return  # the loss raises or reshapes itself: nothing silent
-        if self.kind in ("cross-entropy", "nll"):
-            return  # (B, C) against (B,) class indices is how these losses work
-        silent = self.kind == "elementwise"
-        if not silent and pred.numel() == y.numel() and wide != p:
-            # an unknown loss: does reshaping the target change its value?
-            with torch.no_grad():
-                as_is = float(self.loss(pred, y))
-                fixed = float(self.loss(pred, y.reshape(pred.shape)))
-            silent = not math.isclose(as_is, fixed, rel_tol=1e-4, abs_tol=1e-12)
-        if not silent:
-            return
+        if self.spy.broadcasts:
+            what, a, b, wide = self.spy.broadcasts[0]
+            if what.startswith("F."):
+                seen = (f"The prediction has shape {a} and the target {b}: the loss "
+                        f"broadcasts them to {wide}")
+            else:
+                seen = (f"Inside the loss, '{what}' combines shapes {a} and {b}: it "
+                        f"broadcasts them to {wide}")
+        else:
+            seen = (f"PyTorch warned inside the loss ({said[0].split('. This')[0]}): "
+                    "it broadcasts prediction and target")
         self.add("loss-broadcast", "error",
-                 f"The prediction has shape {p} and the target {t}: the loss broadcasts "
-                 f"them to {wide}, comparing every prediction with every target, so it "
-                 "trains each prediction towards the batch mean and the loss stalls "
-                 "near the target's variance. Make the shapes equal: "
-                 "y.view(-1, 1) or model(X).squeeze(1).")
+                 f"{seen}, comparing every prediction with every target, so it trains "
+                 "each prediction towards the batch mean and the loss stalls near the "
+                 "target's variance. Make the shapes equal: y.view(-1, 1) or "
+                 "model(X).squeeze(1).")
 
-    def check_softmax(self, pred):
-        if self.kind not in ("cross-entropy", "nll") or pred.dim() < 2:
+    def check_softmax(self):
+        for name, pred in self.spy.class_inputs:
+            if pred.dim() < 2 or pred.shape[1] < 2 or not pred.is_floating_point():
+                continue
+            with torch.no_grad():
+                sums = pred.sum(1)
+                probs = bool((pred >= 0).all() and (pred <= 1).all()
+                             and ((sums - 1).abs() < 1e-3).all())
+            if not probs:
+                continue
+            ce = name == "cross_entropy"
+            loss = "CrossEntropyLoss" if ce else "NLLLoss"
+            wants = "raw logits" if ce else "log-probabilities"
+            fix = ("remove the softmax from the model" if ce
+                   else "use log_softmax instead of softmax")
+            self.add("softmax-before-cross-entropy", "error",
+                     f"The model outputs probabilities (every row is in [0, 1] and sums "
+                     f"to 1) but {loss} expects {wants}. It then applies log-softmax on "
+                     "top, which squeezes the outputs into a range of 1, so the "
+                     "gradients are tiny and the loss stalls well above its minimum. "
+                     "Fix: " + fix + ".")
             return
-        if pred.shape[1] < 2 or not pred.is_floating_point():
-            return
-        with torch.no_grad():
-            sums = pred.sum(1)
-            probs = bool((pred >= 0).all() and (pred <= 1).all()
-                         and ((sums - 1).abs() < 1e-3).all())
-        if not probs:
-            return
-        loss = "CrossEntropyLoss" if self.kind == "cross-entropy" else "NLLLoss"
-        wants = "raw logits" if self.kind == "cross-entropy" else "log-probabilities"
-        fix = ("remove the softmax from the model" if self.kind == "cross-entropy"
-               else "use log_softmax instead of softmax")
-        self.add("softmax-before-cross-entropy", "error",
-                 f"The model outputs probabilities (every row is in [0, 1] and sums to "
-                 f"1) but {loss} expects {wants}. It then applies log-softmax on top, "
-                 "which squeezes the outputs into a range of 1, so the gradients are "
-                 "tiny and the loss stalls well above its minimum. Fix: " + fix + ".")
 
     def check_gradients(self, X, y):
         self.state.restore(rng=False)
-        for _, p in self.trainable:
+        for p in [p for _, p in self.trainable] + [t for _, t in self.hidden]:
             p.grad = None
         torch.manual_seed(0)
         loss = self.loss(self.forward(X), y)
@@ -581,7 +667,8 @@ class _Checkup:
                      "the loss is cut (a .detach(), .item(), .data, torch.no_grad() or "
                      "a NumPy round trip), so no parameter gets a gradient.")
             return False
-        loss.backward()
+        self.backward(loss)
+        self.check_unregistered()
         self.base_grads = {n: None if p.grad is None else p.grad.detach().clone()
                            for n, p in self.trainable}
         none = [n for n, p in self.trainable if p.grad is None]
@@ -598,40 +685,39 @@ class _Checkup:
                      f"The gradient of {', '.join(bad[:4])} contains NaN or inf at a "
                      f"finite loss ({_g(loss)}): a sqrt, log or division at 0 in the "
                      "forward pass. One step would make the weights NaN.")
-        return not bad
+            return False
+        self.check_zero_gradients(loss, X, y)
+        return True
 
-    def check_dead_relu(self, X):
-        outputs = []
-        hooks = [m.register_forward_hook(lambda m, i, o: outputs.append((m, o)))
-                 for m in self.model.modules() if isinstance(m, (nn.ReLU, nn.ReLU6))]
-        if not hooks:
+    def check_zero_gradients(self, loss, X, y):
+        """Gradients that exist but are exactly 0: a step function in forward()."""
+        if self.fully_dead:
+            return  # a layer of dead ReLUs blocks the gradient: dead-relu says so
+        zero = _zero_grads(self.trainable)
+        if not zero:
             return
-        names = {m: n for n, m in self.model.named_modules()}
-        try:
-            with torch.no_grad():
-                torch.manual_seed(0)
-                self.forward(X)
-        finally:
-            for h in hooks:
-                h.remove()
-        worst = []
-        for m, o in outputs:
-            if not torch.is_tensor(o) or o.dim() < 2:
-                continue
-            active = (o != 0).transpose(0, 1).reshape(o.shape[1], -1).any(1)
-            dead = int((~active).sum())
-            if dead / o.shape[1] >= 0.25:
-                worst.append((dead / o.shape[1], dead, o.shape[1], names.get(m, "?")))
-        if not worst:
+        # A zero-initialised gate or output layer also blocks the first gradient
+        # (ReZero); it opens after one step. A step function never does.
+        self.standard_step(X, y)
+        for _, p in self.trainable:
+            p.grad = None
+        torch.manual_seed(0)
+        self.backward(self.loss(self.forward(X), y))
+        again = {n for n, _ in _zero_grads(self.trainable)}
+        zero = [(n, p) for n, p in zero if n in again]
+        self.state.restore(rng=False)
+        if not zero:
             return
-        worst.sort(reverse=True)
-        parts = "; ".join(f"{d} of {n} in '{name}'" for _, d, n, name in worst[:3])
-        self.add("dead-relu", "warning",
-                 f"ReLU units output 0 for all {len(X)} samples: {parts}. A dead unit "
-                 "passes no gradient, so it never recovers and the network trains with "
-                 "less capacity than it has. Usual causes: a learning rate that threw "
-                 "the biases far negative, unscaled inputs, or a bad init. Lower the "
-                 "learning rate, standardise inputs, or try LeakyReLU.")
+        names = ", ".join(n for n, _ in zero[:4]) + (", ..." if len(zero) > 4 else "")
+        scaled = "input-scale" in self.report.codes
+        self.add("no-gradient", "warning" if scaled else "error",
+                 f"{len(zero)} of {len(self.trainable)} trainable parameter tensors get a "
+                 f"gradient of exactly 0 ({names}) at a loss of {_g(loss)}, even after a "
+                 "step: something between them and the loss has zero derivative, such "
+                 "as torch.round, sign, argmax or (x > 0).float() in forward()"
+                 + (", or activations saturated by the unscaled inputs" if scaled else "")
+                 + ". Gradient descent cannot move them. Use a smooth function "
+                 "(sigmoid instead of a threshold) while training.")
 
     # -- checks that step
     def check_user_step(self, X, y):
@@ -665,7 +751,7 @@ class _Checkup:
         rng = torch.get_rng_state()
         self.step(X, y)
         g2 = [None if p.grad is None else p.grad.detach().clone() for _, p in self.trainable]
-        if all(g is None or not bool(g.any()) for g in g2) or any(g is None for g in g1):
+        if all(g is None or not bool(g.any()) for g in g2):
             return  # gradients cleared at the end of the step: nothing accumulates
         with torch.no_grad():
             for (_, p), v in zip(self.trainable, after1, strict=False):
@@ -673,11 +759,13 @@ class _Checkup:
         for _, p in self.trainable:
             p.grad = None
         torch.set_rng_state(rng)
-        self.loss(self.forward(X), y).backward()
+        self.backward(self.loss(self.forward(X), y))
         fresh = [None if p.grad is None else p.grad.detach().clone()
                  for _, p in self.trainable]
-        pairs = [(a, b, c) for a, b, c in zip(g2, fresh, g1, strict=False) if a is not None
-                 and b is not None]
+        # Parameters without a gradient (unused layers) take no part in the test.
+        pairs = [(a, b, torch.zeros_like(a) if c is None else c)
+                 for a, b, c in zip(g2, fresh, g1, strict=False)
+                 if a is not None and b is not None]
         if not pairs:
             return
         norm = math.sqrt(sum(float(a.pow(2).sum()) for a, _, _ in pairs)) or 1.0
@@ -736,10 +824,71 @@ class _Checkup:
                      f"rate {_g(lr)} and did not fall at 1000x smaller ones either: "
                      "check the step's sign and the loss itself.")
 
+    def loss_floor(self, X, y) -> float | None:
+        """The loss at a perfect prediction, when the targets say what that is.
+
+        BCE or cross-entropy on soft targets bottoms out at their entropy, not 0.
+        The candidates are the target itself, its logit and its log, each read as
+        the model's output; each is a loss the model could reach, so the lowest is
+        an upper bound on the floor: measuring progress to it is never too strict.
+        """
+        self.state.restore(rng=False)
+        try:
+            pred = self.eval_pred(X)
+        except LessonInputError:
+            return None  # a model that cannot run a batch this small: see fit_small
+        if not torch.is_tensor(pred) or pred.numel() != y.numel() or not (
+                y.is_floating_point()):
+            return None
+        t = y.detach().reshape(pred.shape).to(pred.dtype)
+        candidates = [t]
+        if bool(((t >= 0) & (t <= 1)).all()):
+            c = t.clamp(1e-6, 1 - 1e-6)
+            candidates += [torch.log(c) - torch.log1p(-c), torch.log(c)]
+        values = []
+        for c in candidates:
+            try:
+                with torch.no_grad():
+                    v = float(self.loss_fn(c, y).mean())
+            except Exception:  # noqa: BLE001 - a candidate the loss rejects is no floor
+                continue
+            if math.isfinite(v):
+                values.append(v)
+        return max(0.0, min(values)) if values else None
+
+    def eval_pred(self, X):
+        try:
+            with torch.no_grad():
+                torch.manual_seed(0)
+                return self.forward(X)
+        except LessonInputError:
+            if not self.grad_in_forward():
+                raise
+        torch.manual_seed(0)  # a forward() that differentiates (a physics loss)
+        out = self.forward(X)
+        return out.detach() if torch.is_tensor(out) else out
+
+    def grad_in_forward(self) -> bool:
+        """Whether forward() works only with autograd on (it calls autograd.grad)."""
+        if not hasattr(self, "_grad_in_forward"):
+            X = self.probe[0]
+            try:
+                with torch.no_grad():
+                    self.model(X[:2])
+                self._grad_in_forward = False
+            except Exception:  # noqa: BLE001 - any failure: try with autograd on
+                try:
+                    self.model(X[:2])
+                    self._grad_in_forward = True
+                except Exception:  # noqa: BLE001 - fails either way: a real error
+                    self._grad_in_forward = False
+        return self._grad_in_forward
+
     def check_overfit(self, X, y):
         n_params = sum(p.numel() for _, p in self.trainable)
         m = min(_OVERFIT_SAMPLES, len(X))
         Xs, ys = X[:m], y[:m]
+        floor = self.loss_floor(Xs, ys)
         tries = [("your optimizer", None)]
         tries += [("Adam at 0.01", lambda ps: torch.optim.Adam(ps, lr=0.01)),
                   ("L-BFGS", lambda ps: torch.optim.LBFGS(
@@ -748,34 +897,42 @@ class _Checkup:
         for _name, make in tries:
             self.state.restore(rng=False)
             _dropout_off(self.model)
-            start = self.eval_loss(Xs, ys)
+            try:
+                start = self.eval_loss(Xs, ys)
+            except LessonInputError:
+                return  # a model that cannot run a batch this small (a fixed size)
             if not math.isfinite(start):
                 return
-            final = self.fit_small(Xs, ys, make, start)
+            final = self.fit_small(Xs, ys, make, start, floor)
             if final is None:
                 return  # the model cannot train on a batch this small (BatchNorm)
             best = final if best is None else min(best, final)
-            if _fitted(start, best):
+            if _fitted(start, best, floor):
                 return
-        severity = "error" if n_params >= m else "warning"
+        known = floor is not None or _hard_labels(ys)
+        severity = "error" if n_params >= m and known else "warning"
         few = "" if n_params >= m else (
             f" With only {n_params} parameter(s) for {m} samples the model may be too "
             "small to fit them exactly, so this is a warning.")
+        soft = "" if known else (
+            " The targets are not hard labels and the loss's minimum is unknown, so "
+            "this is a warning.")
+        low = "" if not floor else f" (the lowest reachable is about {_g(floor)})"
         self.add("cannot-overfit-batch", severity,
                  f"On one batch of {m} samples the loss went only from {_g(start)} to "
-                 f"{_g(best)}, with your optimizer, Adam and L-BFGS alike. A working "
-                 "setup fits a handful of samples almost exactly; if it cannot, more "
-                 "data or epochs will not help: look for a wiring bug (targets vs "
+                 f"{_g(best)}{low}, with your optimizer, Adam and L-BFGS alike. A "
+                 "working setup fits a handful of samples almost exactly; if it cannot, "
+                 "more data or epochs will not help: look for a wiring bug (targets vs "
                  "outputs, an output activation that cannot reach the targets, a "
-                 "start outside the basin, a model too small)." + few)
+                 "start outside the basin, a model too small)." + few + soft)
 
-    def fit_small(self, X, y, make, start):
+    def fit_small(self, X, y, make, start, floor):
         try:
             if make is None:
                 for k in range(_OVERFIT_STEPS):
                     torch.manual_seed(k)
                     self.step(X, y)
-                    if k % 10 == 9 and _fitted(start, self.eval_loss(X, y)):
+                    if k % 10 == 9 and _fitted(start, self.eval_loss(X, y), floor):
                         break
                 value = self.eval_loss(X, y)
                 return value if math.isfinite(value) else start
@@ -786,13 +943,13 @@ class _Checkup:
                 opt.zero_grad()
                 torch.manual_seed(0)
                 loss = self.loss(self.forward(X), y)
-                loss.backward()
+                self.backward(loss)
                 return loss
 
             steps = 1 if isinstance(opt, torch.optim.LBFGS) else 300
             for k in range(steps):
                 opt.step(closure)
-                if k % 10 == 9 and _fitted(start, self.eval_loss(X, y)):
+                if k % 10 == 9 and _fitted(start, self.eval_loss(X, y), floor):
                     break
             value = self.eval_loss(X, y)
             return value if math.isfinite(value) else start
@@ -800,8 +957,22 @@ class _Checkup:
             return None
 
 
-def _fitted(start, now) -> bool:
-    return math.isfinite(now) and (now <= start - 0.5 * abs(start) or now < 1e-4)
+def _zero_grads(trainable):
+    got = [(n, p) for n, p in trainable if p.grad is not None]
+    zero = [(n, p) for n, p in got if not bool(p.grad.any())]
+    # A 1-D tensor (a bias before BatchNorm) can have a zero gradient by design;
+    # a weight matrix, or the whole model, cannot.
+    if len(zero) < len(got):
+        zero = [(n, p) for n, p in zero if p.dim() >= 2]
+    return zero
+
+
+def _fitted(start, now, floor=None) -> bool:
+    if not math.isfinite(now):
+        return False
+    if floor is None or not 0 <= floor < start:
+        return now <= start - 0.5 * abs(start) or now < 1e-4
+    return now - floor <= 0.5 * (start - floor) or now - floor < 1e-4
 
 
 def _dropout_off(model):
@@ -814,6 +985,16 @@ def _dropout_off(model):
 def _first_line(exc) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _explain(exc) -> str:
+    """The error's first line, and the usual cause when PyTorch's is cryptic."""
+    text = _first_line(exc)
+    if "inplace operation" in text or "in-place operation" in text:
+        text += (" -- a tensor the gradient needs was changed in place in forward() "
+                 "or the loss (h[:, 0] = 0, x += 1, x.relu_(), inplace=True). Use an "
+                 "out-of-place version (x = x + 1) or clone first (h = h.clone()).")
+    return text
 
 
 class _NoGraph(Exception):
