@@ -91,7 +91,7 @@ def test_roles_targets_and_relative_links():
     out = convert(text)
     assert out == (
         "## X\n\nSee [the checklist](https://example.org/book/book/checklist.html), "
-        "the equation, $a^2$, [*smith2020*](https://example.org/book/book/references.html), "
+        "the equation above, $a^2$, [source](https://example.org/book/book/references.html), "
         "the figure and "
         "[intro](https://example.org/book/book/intro.html#why) or "
         "[docs](https://pytorch.org) and [up](#x).")
@@ -132,8 +132,8 @@ def test_main_writes_every_notebook_at_its_repository_path(tmp_path):
 
 def test_bare_references_read_as_titles_and_gated_solutions_as_headings():
     out = convert("See {ref}`sec-far`, {ref}`sec-here` and {ref}`ch-ex2`.", labels=LABELS)
-    assert out == ("See [Far away](https://example.org/book/book/other/page.html#sec-far), "
-                   "Right here and Exercise 2.")
+    assert out == ("See [\u201cFar away\u201d](https://example.org/book/book/other/page.html"
+                   "#sec-far), \u201cRight here\u201d and Exercise 2.")
     start = convert("```{solution-start} ch-ex2\n:class: dropdown\n```", labels=LABELS)
     assert start == "**Solution to Exercise 2**"
     assert convert("```{solution-end}\n```", labels=LABELS) == ""
@@ -151,5 +151,20 @@ def test_book_labels_finds_sections_and_exercises(tmp_path):
 
 def test_citations_read_as_titles_and_equation_labels_are_dropped():
     out = convert("As asked in {cite}`so_manual_init`:\n\n$$\na = b\n$$ (eq-ab)")
-    assert out.startswith("As asked in [*Why this model fail to converge")
+    assert out.startswith("As asked in [source](https://example.org/book/book/references.html)")
     assert out.endswith("$$\na = b\n$$")
+
+
+def test_references_start_sentences_with_a_capital_and_math_stays_on_one_line():
+    out = convert("It is flat. {numref}`fig-a` shows it; see {numref}`Figure %s <fig-a>`.")
+    assert out == "It is flat. The figure shows it; see the figure."
+    quoted = convert("```{exercise}\nDerive $a =\nb$ here.\n```")
+    assert "$a = b$" in quoted and not any(line.count("$") == 1 for line in quoted.split("\n"))
+
+
+def test_folded_cells_stay_folded_and_doc_links_read_as_page_titles(readers):
+    nb = next(iter(readers.values()))
+    folded = [c for c in nb.cells if "hide-input" in c.metadata.get("tags", [])]
+    assert folded and all(c.metadata["jupyter"]["source_hidden"] for c in folded)
+    text = convert("See {doc}`../checklist`.", rel="book/ch/nb.ipynb", labels={})
+    assert text.startswith("See [The convergence checklist](")

@@ -123,6 +123,24 @@ def bib_titles(root: Path = ROOT) -> dict[str, str]:
     return titles
 
 
+def page_titles(root: Path = ROOT) -> dict[str, str]:
+    """``{"book/checklist": "The convergence checklist", ...}``: each page's first heading."""
+    titles = {}
+    for page in sorted((root / "book").rglob("*")):
+        if page.suffix not in (".md", ".ipynb") or {"_build", ".ipynb_checkpoints"} & set(
+                page.parts):
+            continue
+        if page.suffix == ".ipynb":
+            nb = nbformat.read(page, as_version=4)
+            text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        else:
+            text = page.read_text()
+        first = re.search(r"^#\s+(.+?)\s*$", text, re.MULTILINE)
+        if first:
+            titles[posixpath.splitext(page.relative_to(root).as_posix())[0]] = first.group(1)
+    return titles
+
+
 class Converter:
     """Turns one notebook's MyST markdown into plain Jupyter markdown."""
 
@@ -132,6 +150,10 @@ class Converter:
         self.base_url = base_url
         self.labels = book_labels() if labels is None else labels
         self.sources = bib_titles()
+        self.titles = {posixpath.splitext(page)[0]: title for title, page in
+                       (self.labels.get(lab, ("", "")) for lab in self.labels)
+                       if page}
+        self.titles.update(page_titles())
         self.md = MarkdownIt("commonmark").use(colon_fence_plugin)
 
     # -- links and roles -------------------------------------------------------
@@ -154,26 +176,40 @@ class Converter:
         return match.group(1) + self.page_url(target) + match.group(3)
 
     def role(self, match: re.Match) -> str:
+        out = self._role(match)
+        # Words that replace a reference start a sentence when the reference did.
+        before = match.string[:match.start()].rstrip(" *_\n>(")
+        if out[:1].islower() and (not before or before[-1] in ".!?:"):
+            out = out[0].upper() + out[1:]
+        return out
+
+    def _role(self, match: re.Match) -> str:
         name, body = match.group(1), match.group(2)
         titled = TITLED.match(body)
         text, target = (titled.group(1), titled.group(2)) if titled else (body, body)
         if name == "math":
             return f"${body}$"
         if name in ("doc", "download"):
+            if not titled:  # the page's own title, as on the website
+                page = posixpath.normpath(posixpath.join(self.rel_dir, target))
+                text = self.titles.get(posixpath.splitext(page)[0], text)
             return f"[{text}]({self.page_url(target)})"
         if name == "eq":  # a numbered equation: its number exists only on the website
-            return "the equation" if not titled else text
-        if name == "cite":  # the source's title, linked to the book's references page
-            titles = [self.sources.get(key.strip(), key.strip()) for key in body.split(",")]
-            return "; ".join(f"[*{t}*]({self.page_url('/book/references')})" for t in titles)
-        if name in ("ref", "numref") and not titled and body in self.labels:
-            # A bare label: the section's title, a link when it is on another page.
-            title, page = self.labels[body]
+            return "the equation above" if not titled else text
+        if name == "cite":  # a link to the source's entry on the book's references page
+            return "[source](" + self.page_url("/book/references") + ")"
+        number_template = "%s" in text or "{number}" in text
+        if name in ("ref", "numref") and (not titled or number_template) and target in self.labels:
+            if target.startswith("fig"):
+                return "the figure"
+            # A section or chapter: its title in quotes, a link when it is on another page.
+            title, page = self.labels[target]
+            quoted = title if title.startswith("Exercise ") else f"\u201c{title}\u201d"
             if page == self.rel_path:
-                return title
-            return f"[{title}]({self.page_url('/' + page)}#{body})"
-        if name == "numref" and not titled:
-            return "the figure" if body.startswith("fig") else "the table"
+                return quoted
+            return f"[{quoted}]({self.page_url('/' + page)}#{target})"
+        if name == "numref" and (not titled or number_template):
+            return "the figure" if target.startswith("fig") else "the table"
         if name in ("ref", "numref", "term", "abbr", "sub", "sup", "kbd", "guilabel"):
             # A label names no file; the visible text is what a reader needs.
             return text.replace("%s", "").replace("{number}", "").strip()
@@ -213,6 +249,9 @@ class Converter:
         if name == "solution" and argument:
             title = "Solution to " + self.labels.get(argument, ("the exercise", ""))[0]
         inner = self.convert(content).strip()
+        # Inline math that wraps across lines would get the quote's "> " inside it.
+        inner = re.sub(r"(?<![$\\])\$(?!\$)[^$]+?(?<!\\)\$",
+                       lambda m: m.group(0).replace("\n", " "), inner)
         lines = ([f"**{self.inline(title)}**", ""] if title else []) + inner.split("\n")
         return "\n".join(f"> {ln}".rstrip() for ln in lines)
 
@@ -267,6 +306,11 @@ def reader_notebook(nb, rel_path: str, base_url: str, labels: dict | None = None
         elif cell.cell_type == "code":
             cell.outputs = [out for out in cell.outputs
                             if WIDGET_VIEW not in out.get("data", {})]
+            if {"hide-input", "hide-cell"} & set(cell.metadata.get("tags", [])):
+                # Folded on the website, so folded here too: JupyterLab reads
+                # source_hidden, Colab a form cell's view.
+                cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+                cell.metadata["cellView"] = "form"
     # A cell that held only website text is left empty: JupyterLab would show its
     # "Type Markdown and LaTeX" placeholder.
     nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]

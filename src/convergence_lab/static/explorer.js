@@ -217,6 +217,8 @@ var clExplorer = window.clExplorer || (window.clExplorer = function (root) {
       return location.pathname + (qs ? "?" + qs : "") + location.hash;
     }
     var inNotebook = !!root.closest(".jp-OutputArea, .output_area, .jp-Notebook");
+    // In a notebook the page's URL is the notebook server's: a link to it shares nothing.
+    if (inNotebook) link.style.display = "none";
     var timer = 0;
     function writeUrl() {
       var url = settingUrl();
