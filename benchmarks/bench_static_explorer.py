@@ -28,19 +28,15 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from convergence_lab.static_explorer import CANVAS_HASH_JS
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 MEDIAN_BUDGET, WORST_BUDGET = 16.0, 50.0
 
-CANVAS_HASH = """root => {
-  const c = root.querySelector('canvas'), d = c.getContext('2d')
-      .getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
-  return h;
-}"""
+CANVAS_HASH = CANVAS_HASH_JS
 
 
 def page_for(html: str) -> Path:

@@ -22,17 +22,13 @@ import pytest
 from conftest import ROOT
 from test_site_browser import CHAPTERS, MATH_JS, open_offline
 
+from convergence_lab.static_explorer import CANVAS_HASH_JS
+
 MIN_CONTROLS = 3  # the issue: every chapter's explorer has at least three working controls
 MIN_REDRAWN = 0.7  # share of moves that must change the canvas
 RENDERED = "[...document.querySelectorAll('.cl-explorer')].every(e => e.dataset.rendered)"
 # A hash of the canvas pixels: equal pictures give equal numbers.
-CANVAS = """root => {
-  const c = root.querySelector('canvas'), d = c.getContext('2d')
-      .getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
-  return h;
-}"""
+CANVAS = CANVAS_HASH_JS
 STATE = """root => [...root.querySelectorAll('[data-control]')].map(e =>
   [e.dataset.control, e.type === 'checkbox' ? String(e.checked) : String(e.value)])"""
 

@@ -8,16 +8,11 @@ leaves the machine, and the setting survives a reload through the query string.
 import pytest
 
 from convergence_lab import static_explorer as se
+from convergence_lab.static_explorer import CANVAS_HASH_JS
 
 # `browser` is pytest-playwright's, launching the system's Chromium (conftest.py): one
 # Playwright per session, so this module shares it with the site tests.
-CANVAS = """root => {
-  const c = root.querySelector('canvas'), d = c.getContext('2d')
-      .getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
-  return h;
-}"""
+CANVAS = CANVAS_HASH_JS
 
 
 @pytest.fixture(scope="module")

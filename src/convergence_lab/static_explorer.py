@@ -50,6 +50,16 @@ _MARGIN = 4.0  # px around an axes box; a line leaving the axes is cut here
 _ZLIB_LEVEL = 9
 _BLOB_MARK = "cl-blob"
 
+#: A page-side function (for playwright's ``evaluate``) hashing a recorded explorer's
+#: canvas pixels: equal pictures give equal numbers. The tests and benchmarks share it.
+CANVAS_HASH_JS = """root => {
+  const c = root.querySelector('canvas'), d = c.getContext('2d')
+      .getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2]) | 0;
+  return h;
+}"""
+
 
 def web_values(control, override=None) -> list:
     """The values a control takes on the website: its own steps, or ``override``.
