@@ -28,6 +28,7 @@ Code cells are left exactly as they are: the lesson is the same code.
 from __future__ import annotations
 
 import copy
+import functools
 import posixpath
 import re
 import sys
@@ -109,20 +110,7 @@ def book_labels(root: Path = ROOT) -> dict[str, tuple[str, str]]:
     return labels
 
 
-def bib_titles(root: Path = ROOT) -> dict[str, str]:
-    """``{key: title}`` of book/references.bib, braces and TeX markup dropped."""
-    bib = root / "book" / "references.bib"
-    text = bib.read_text() if bib.exists() else ""
-    titles = {}
-    for entry in re.split(r"\n(?=@)", text):
-        key = re.match(r"\s*@\w+\{([^,]+),", entry)
-        title = re.search(r"^\s*title\s*=\s*\{(.*)\},?\s*$", entry, re.MULTILINE)
-        if key and title:
-            plain = re.sub(r"\\emph\{([^}]*)\}", r"\1", title.group(1))
-            titles[key.group(1).strip()] = plain.replace("{", "").replace("}", "")
-    return titles
-
-
+@functools.cache  # read once per run, not once per converted notebook
 def page_titles(root: Path = ROOT) -> dict[str, str]:
     """``{"book/checklist": "The convergence checklist", ...}``: each page's first heading."""
     titles = {}
@@ -149,11 +137,7 @@ class Converter:
         self.rel_path = rel_path
         self.base_url = base_url
         self.labels = book_labels() if labels is None else labels
-        self.sources = bib_titles()
-        self.titles = {posixpath.splitext(page)[0]: title for title, page in
-                       (self.labels.get(lab, ("", "")) for lab in self.labels)
-                       if page}
-        self.titles.update(page_titles())
+        self.titles = page_titles()
         self.md = MarkdownIt("commonmark").use(colon_fence_plugin)
 
     # -- links and roles -------------------------------------------------------
