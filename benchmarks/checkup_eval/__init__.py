@@ -1,0 +1,1 @@
+"""checkup's evaluation set: setups modelled on real public reports (see common.py)."""
