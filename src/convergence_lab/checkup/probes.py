@@ -1,10 +1,13 @@
 """The instruments :func:`checkup` observes a reader's code with.
 
-* :class:`State` copies everything a probe may change and puts it back bit for bit.
-* :class:`LossSpy` and :class:`ReluSpy` are ``TorchFunctionMode`` s: PyTorch hands
-  them every torch call made while they are active, so they see what happens
-  *inside* a reader's ``forward`` or loss function (an ``F.relu``, a wrapped
-  ``F.cross_entropy``, a subtraction that broadcasts) however it is written.
+* :class:`State` copies everything a probe may change and puts it back bit for bit:
+  parameters, gradients, buffers, modes, optimizer state and hyperparameters, the
+  random generators of every device the probes seed, a DataLoader's own generator,
+  and the learning-rate schedulers attached to the optimizer.
+* :class:`LossSpy` and :class:`ActivationSpy` are ``TorchFunctionMode`` s: PyTorch
+  hands them every torch call made while they are active, so they see what happens
+  *inside* a reader's ``forward`` or loss function (an ``F.relu``, a ``torch.sigmoid``,
+  a wrapped ``F.cross_entropy``, a subtraction that broadcasts) however it is written.
 * :func:`unregistered` finds layers and tensors a module holds in plain
   Python containers, which ``model.parameters()`` and so the optimizer never see.
 """
@@ -12,6 +15,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import random
 
 import numpy as np
@@ -24,9 +28,14 @@ from torch.overrides import TorchFunctionMode
 
 
 class State:
-    """Everything a probe may change, copied so it can be put back bit for bit."""
+    """Everything a probe may change, copied so it can be put back bit for bit.
 
-    def __init__(self, model, optimizer, data, extra=(), extra_modules=()):
+    ``schedulers``: look for learning-rate schedulers attached to the optimizer (a
+    reader's ``train_step`` may step one) and save their counters too.
+    """
+
+    def __init__(self, model, optimizer, data, extra=(), extra_modules=(),
+                 schedulers=False):
         self.model, self.optimizer = model, optimizer
         # modules held outside the registry (a plain list) keep buffers too
         self.modules = [m for top in (model, *extra_modules) for m in top.modules()]
@@ -46,7 +55,10 @@ class State:
         self.groups = [{k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
                        for g in optimizer.param_groups]
         self.rng = (torch.get_rng_state(), np.random.get_state(), random.getstate())
+        self.device_rng = [(dev, dev.get_rng_state_all()) for dev in seeded_devices()]
         self.generators = [(g, g.get_state()) for g in _loader_generators(data)]
+        self.schedulers = [(s, copy.deepcopy(s.state_dict()))
+                           for s in attached_schedulers(optimizer)] if schedulers else []
 
     def restore(self, rng: bool = True):
         with torch.no_grad():
@@ -61,16 +73,51 @@ class State:
         self.optimizer.state.update({p: _clone(s) for p, s in self.opt_state.items()})
         for g, saved in zip(self.optimizer.param_groups, self.groups, strict=False):
             g.update(copy.deepcopy(saved))
+        for s, saved in self.schedulers:
+            s.load_state_dict(copy.deepcopy(saved))
         if rng:
             torch.set_rng_state(self.rng[0])
             np.random.set_state(self.rng[1])
             random.setstate(self.rng[2])
+            for dev, states in self.device_rng:
+                dev.set_rng_state_all(states)
             for g, s in self.generators:
                 g.set_state(s)
 
-
     def _buffers(self):
         return [b for m in self.modules for b in m.buffers(recurse=False)]
+
+
+def seeded_devices() -> list:
+    """The accelerator modules whose generators :func:`seed` reseeds: CUDA once it
+    is initialised. (Uninitialised CUDA is left alone: seeding it would queue a seed
+    that changes the reader's generator when CUDA starts later.)"""
+    cuda = torch.cuda
+    return [cuda] if cuda.is_available() and cuda.is_initialized() else []
+
+
+def seed(k: int) -> None:
+    """Seed the CPU generator and those of :func:`seeded_devices`, and no other.
+
+    Not ``torch.manual_seed``: that also seeds every other device's generator,
+    which checkup would then have to save and restore too.
+    """
+    torch.random.default_generator.manual_seed(k)
+    for dev in seeded_devices():
+        dev.manual_seed_all(k)
+
+
+def attached_schedulers(optimizer) -> list:
+    """The learning-rate schedulers that hold ``optimizer`` (wherever they live)."""
+    kinds = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    found = []
+    for ref in gc.get_referrers(optimizer):
+        owners = [ref] if isinstance(ref, kinds) else (
+            gc.get_referrers(ref) if isinstance(ref, dict) and ref.get("optimizer") is optimizer
+            else [])
+        found += [o for o in owners if isinstance(o, kinds) and o.optimizer is optimizer
+                  and all(o is not f for f in found)]
+    return found
 
 
 def _clone(state):
@@ -104,7 +151,6 @@ _BINARY_OPS = {
     "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "subtract", "multiply",
     "divide"}
 _CLASS_LOSSES = {"cross_entropy", "nll_loss"}
-_BCE = {"binary_cross_entropy", "binary_cross_entropy_with_logits"}
 
 
 def _name(func) -> str:
@@ -139,13 +185,12 @@ class LossSpy(TorchFunctionMode):
 
     ``broadcasts``: (what, shape, shape, result shape) for every silent
     broadcast seen. ``class_inputs``: (name, input) for every ``F.cross_entropy``
-    or ``F.nll_loss`` call, however deeply the reader wrapped it. ``names``:
-    the names of every torch function called.
+    or ``F.nll_loss`` call, however deeply the reader wrapped it.
     """
 
     def __init__(self):
         super().__init__()
-        self.broadcasts, self.class_inputs, self.names = [], [], set()
+        self.broadcasts, self.class_inputs = [], []
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -156,7 +201,6 @@ class LossSpy(TorchFunctionMode):
         return func(*args, **kwargs)
 
     def _look(self, name, args, kwargs):
-        self.names.add(name)
         tensors = [a for a in args if torch.is_tensor(a)]
         if name in _CLASS_LOSSES and tensors:
             self.class_inputs.append((name, tensors[0]))
@@ -180,31 +224,63 @@ class LossSpy(TorchFunctionMode):
 
 _RELUS = {F.relu, torch.relu, torch.Tensor.relu, torch.relu_, torch.Tensor.relu_,
           F.relu6}
+_SQUASH = {torch.sigmoid: "sigmoid", torch.Tensor.sigmoid: "sigmoid",
+           F.sigmoid: "sigmoid", torch.tanh: "tanh", torch.Tensor.tanh: "tanh",
+           F.tanh: "tanh"}
+_SOFTMAX = {F.softmax, torch.softmax, torch.Tensor.softmax, F.log_softmax,
+            torch.log_softmax, torch.Tensor.log_softmax}
+# Where a squashing function is flat: its derivative is below a tenth of its peak
+# (sigmoid' = s(1 - s) peaks at 1/4, tanh' = 1 - t^2 at 1), read off its output.
+_FLAT = {"sigmoid": lambda s: s * (1 - s) < 0.025, "tanh": lambda t: 1 - t * t < 0.1}
 
 
-class ReluSpy(TorchFunctionMode):
-    """Sees every ReLU in a forward pass, module or functional.
+class ActivationSpy(TorchFunctionMode):
+    """Sees every ReLU, sigmoid, tanh and softmax in a forward pass, module or functional.
 
-    ``outputs``: (output, active) per call, ``active`` saying for each unit (axis
-    1: a feature or a channel) whether it was non-zero for any sample. Taken at
-    once, before an in-place op downstream can change the output.
+    ``relus``: (output, active) per ReLU call, ``active`` saying for each unit (axis
+    1: a feature or a channel) whether it was non-zero for any sample.
+    ``squashes``: (kind, output, flat) per sigmoid/tanh call, ``flat`` giving for
+    each unit the share of samples where the function is flat (derivative below a
+    tenth of its peak). ``single_softmax``: the names of softmax calls taken over an
+    axis of size 1. All taken at once, before an in-place op downstream can change
+    the output.
     """
 
     def __init__(self):
         super().__init__()
-        self.outputs = []
+        self.relus, self.squashes, self.single_softmax = [], [], []
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        try:
+            self._look(func, args, kwargs, out)
+        except Exception:  # noqa: BLE001 - a spy must never break the reader's forward
+            pass
+        return out
+
+    def _look(self, func, args, kwargs, out):
+        if not torch.is_tensor(out) or out.dim() < 1:
+            return
         is_relu = func in _RELUS
         if not is_relu and func is F.hardtanh:  # nn.ReLU6 is hardtanh(0, 6)
-            low = (kwargs or {}).get("min_val", args[1] if len(args) > 1 else -1.0)
-            is_relu = low == 0
-        if is_relu and torch.is_tensor(out) and out.dim() >= 2 and out.shape[1] > 0:
+            is_relu = kwargs.get("min_val", args[1] if len(args) > 1 else -1.0) == 0
+        if is_relu and out.dim() >= 2 and out.shape[1] > 0:
             with torch.no_grad():
                 active = (out != 0).transpose(0, 1).reshape(out.shape[1], -1).any(1)
-            self.outputs.append((out, active))
-        return out
+            self.relus.append((out, active))
+        elif func in _SQUASH and out.is_floating_point():
+            kind = _SQUASH[func]
+            with torch.no_grad():
+                flat = _FLAT[kind](out.detach().double())
+                units = flat.movedim(1, 0).reshape(flat.shape[1], -1) if (
+                    flat.dim() >= 2) else flat.reshape(1, -1)
+            self.squashes.append((kind, out, units.double().mean(1)))
+        elif func in _SOFTMAX:
+            dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+            x = args[0]
+            if dim is not None and torch.is_tensor(x) and x.dim() and x.shape[dim] == 1:
+                self.single_softmax.append(getattr(func, "__name__", "softmax"))
 
 
 # ---------------------------------------------------------------- registration
@@ -260,7 +336,3 @@ def first_layer(model: nn.Module) -> nn.Module | None:
         if any(True for _ in m.parameters(recurse=False)):
             return m
     return None
-
-
-def is_bce(spy: LossSpy) -> bool:
-    return bool(spy.names & _BCE)

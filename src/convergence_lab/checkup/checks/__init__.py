@@ -1,0 +1,61 @@
+"""The checks, one module each, in the order they run.
+
+Each module states its experiment in its docstring and declares ``NEEDS`` (``"data"``:
+reads the data only; ``"model"``: runs the model; ``"step"``: trains) and ``CODES``
+(code -> what it catches); ``run(ctx)`` adds findings to the probe context. Adding a
+check is one module and one line below.
+"""
+
+from __future__ import annotations
+
+from . import (
+    batch_mixing,
+    batch_order,
+    dead_relu,
+    gradient_flow,
+    input_scale,
+    labels_learnable,
+    learning_rate,
+    loss_broadcast,
+    lr_schedule,
+    no_gradient,
+    non_finite,
+    optimizer_params,
+    overfit,
+    saturation,
+    slow_progress,
+    softmax_cross_entropy,
+    user_step,
+)
+
+REGISTRY = [
+    input_scale,  # data: first, so later messages can name the inputs' scale
+    batch_order,
+    non_finite,  # data, then one forward and backward pass; stops the rest if any NaN
+    optimizer_params,
+    loss_broadcast,
+    softmax_cross_entropy,
+    no_gradient,
+    dead_relu,
+    saturation,
+    gradient_flow,
+    batch_mixing,
+    user_step,
+    lr_schedule,
+    learning_rate,
+    overfit,
+    slow_progress,
+    labels_learnable,
+]
+
+# The chapter that teaches each code (a book page path).
+_CH5 = "book/05-checkup/checkup"
+LESSONS = {
+    "loss-broadcast": "book/03-broadcast-regression/broadcast_regression",
+    "lr-too-large": "book/01-sine-parity/sine_parity",
+    "input-scale": "book/03-broadcast-regression/broadcast_regression",
+}
+
+# code -> (what it catches, the page that explains it)
+CHECKS = {code: (what, LESSONS.get(code, _CH5))
+          for check in REGISTRY for code, what in check.CODES.items()}

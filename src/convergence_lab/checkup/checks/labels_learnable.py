@@ -1,0 +1,87 @@
+"""labels-not-learnable: do the inputs say anything about the targets?
+
+Experiment: up to 768 of the samples read, split at random into 512 to train on and
+256 held back. The model, from the reader's state (dropout off), takes 100 full-batch
+Adam steps at 0.003 on the training part. Every 10 steps its loss on the held-back
+samples is compared with the same predictions scored against the held-back targets
+shuffled (the average of 8 shuffles): an input-independent baseline, since shuffling
+keeps the targets' distribution and breaks only their link to the inputs. At the
+point where the held-back loss is lowest, if it is not at least 5% below that
+baseline, the model learned nothing that carries over to new samples: labels
+misaligned with their inputs (shuffled separately, shifted by one, read from another
+file). A warning: a task can also be too hard for 100 steps. Skipped with fewer than
+64 samples or a single target value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ... import errors
+from ..report import fmt
+
+NEEDS = "step"
+CODES = {"labels-not-learnable": "the model does no better than an input-independent baseline"}
+TRAIN, HELD, MIN_SAMPLES = 512, 256, 64
+STEPS, LR, EVERY, SHUFFLES = 100, 3e-3, 10, 8
+MARGIN = 0.05
+
+
+def run(ctx):
+    X, y = ctx.X, ctx.y
+    n = min(len(X), TRAIN + HELD)
+    if n < MIN_SAMPLES or y[:n].unique().numel() < 2:
+        return
+    g = torch.Generator().manual_seed(0)
+    order = torch.randperm(len(X), generator=g)[:n]
+    held = max(n // 3, min(HELD, n - TRAIN))
+    tr, te = order[held:], order[:held]
+    Xtr, ytr, Xte, yte = X[tr], y[tr], X[te], y[te]
+    shuffles = [torch.randperm(held, generator=g) for _ in range(SHUFFLES)]
+    ctx.restore()
+    ctx.training_mode()
+    opt = torch.optim.Adam([p for _, p in ctx.trainable], lr=LR)
+    best = None  # (held-out loss, baseline) where the held-out loss is lowest
+    try:
+        for k in range(STEPS + 1):
+            if k % EVERY == 0:
+                point = _score(ctx, Xte, yte, shuffles)
+                if point is None:
+                    return
+                if best is None or point[0] < best[0]:
+                    best = point
+            if k < STEPS:
+                ctx.standard_step(Xtr, ytr, opt)
+    except errors.LessonInputError:
+        ctx.note("the labels-not-learnable probe was skipped: the model did not train on "
+                 f"a batch of {len(Xtr)} samples.")
+        return
+    finally:
+        ctx.restore()
+    loss, baseline = best
+    if baseline <= 0 or loss < (1 - MARGIN) * baseline:
+        return
+    ctx.add("labels-not-learnable", "warning",
+            f"The targets do not follow from the inputs: after training on {len(Xtr)} "
+            f"samples, the loss on {held} held-back samples is at best {fmt(loss)}, not "
+            f"5% below the {fmt(baseline)} of the same predictions scored against "
+            "shuffled targets (an input-independent baseline). The model learned nothing "
+            "that carries over to new samples. Check that inputs and labels are paired: "
+            "shuffled together (one index for both), not shifted by one, read from the "
+            "same files in the same order. (A very hard task can also do this in 100 "
+            "steps, hence a warning.)")
+
+
+def _score(ctx, X, y, shuffles):
+    pred = ctx.eval_pred(X)
+    try:
+        with torch.no_grad():
+            real = float(ctx.loss(pred, y))
+            base = sum(float(ctx.loss(pred, y[s])) for s in shuffles) / len(shuffles)
+    except errors.LessonInputError:
+        return None
+    if not (math.isfinite(real) and math.isfinite(base)):
+        return None
+    return real, base
