@@ -1,12 +1,12 @@
 """lr-too-large: does the loss grow at this learning rate and fall at a smaller one?
 
 Experiment: 10 steps from the reader's state on the probe batch at their learning
-rate. The loss "grows" when it ends above twice its start, spikes above ten times its
-start, or overflows. Then 10 steps at 0.1x, 0.01x, ... down to 1e-10x, stopping at
-the first factor where the loss ends below its start without ever exceeding twice it.
-That factor names a learning rate that works. When none does, the overflow is not the
-step size's fault (non-finite). When input-scale fired, the inputs' scale is named as
-the cause of so small a stable rate.
+rate. The loss "grows" when it ends above its start, more than doubles at some step,
+or overflows. Then 10 steps at 0.1x, 0.01x, ... down to 1e-10x, stopping at the first
+factor where the loss ends below its start and below where the reader's rate ended,
+without ever exceeding twice its start. That factor names a learning rate that works.
+When none does, the overflow is not the step size's fault (non-finite). When
+input-scale fired, the inputs' scale is named as the cause of so small a stable rate.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ def _what(losses) -> str:
     start = losses[0]
     if not math.isfinite(losses[-1]):
         return f"overflowed to inf/NaN after {len(losses) - 1} steps"
-    if losses[-1] > 2 * abs(start):
+    if losses[-1] > start and max(losses) <= 2 * abs(start):
         return f"grew from {fmt(start)} to {fmt(losses[-1])} in {STEPS} steps"
     peak = max(range(len(losses)), key=lambda k: losses[k])
-    return (f"spiked from {fmt(start)} to {fmt(losses[peak])} at step {peak} (and ended "
+    return (f"jumped from {fmt(start)} to {fmt(losses[peak])} at step {peak} (and ended "
             f"at {fmt(losses[-1])} after {STEPS})")
 
 
@@ -42,12 +42,13 @@ def run(ctx):
     if not math.isfinite(start):
         return
     blew = not math.isfinite(base[-1])
-    grew = blew or base[-1] > 2 * abs(start) or max(base) > 10 * abs(start)
+    grew = blew or base[-1] > start or max(base) > 2 * abs(start)
     if not grew:
         return
     for factor in FACTORS:
         small = ctx.run_steps(X, y, STEPS, scale=factor)
-        if math.isfinite(small[-1]) and small[-1] < start and max(small) <= 2 * start:
+        if (math.isfinite(small[-1]) and small[-1] < start and max(small) <= 2 * start
+                and (blew or small[-1] < base[-1])):
             cause = ("Each step overshoots the minimum by more than it gains. Use a "
                      f"learning rate of about {fmt(lr * factor)} or below.")
             if ctx.mean_sq_input is not None:

@@ -1,7 +1,9 @@
 """non-finite: any NaN or inf in inputs, targets, outputs, the loss or the gradients?
 
 Experiment: scan every batch read for NaN/inf; then one forward pass on up to 2048
-samples, one loss call and one backward pass on the probe batch. The first non-finite
+samples, one loss call and one backward pass on the probe batch, and one more
+backward pass on up to 512 samples (a NaN gradient can come from a few samples, such
+as all-zero rows under a sqrt). The first non-finite
 value found is reported, and every later check that runs the model is skipped: one
 NaN makes every loss and gradient after it NaN.
 """
@@ -10,11 +12,14 @@ from __future__ import annotations
 
 import torch
 
+from ...errors import LessonInputError
+from .. import probes
 from ..context import finite
 from ..report import fmt, names
 
 NEEDS = "model"
 CODES = {"non-finite": "NaN or inf in inputs, targets, outputs or gradients"}
+GRAD_SAMPLES = 512
 SKIPPED = "the training probes were skipped: the data or the model's output is not finite."
 
 
@@ -80,6 +85,8 @@ def _loss_and_gradients(ctx) -> bool:
                 "and outputs strictly inside it).")
         return True
     bad = [n for n, g in first.grads.items() if g is not None and not finite(g)]
+    if not bad and len(ctx.X) > len(ctx.probe[0]):
+        bad = _wider_gradients(ctx)
     if bad:
         ctx.add("non-finite", "error",
                 f"The gradient of {names(bad)} contains NaN or inf at a finite loss "
@@ -87,3 +94,23 @@ def _loss_and_gradients(ctx) -> bool:
                 "pass. One step would make the weights NaN.")
         return True
     return False
+
+
+def _wider_gradients(ctx) -> list[str]:
+    """Non-finite gradients from a backward pass on up to 512 samples."""
+    X, y = ctx.X[:GRAD_SAMPLES], ctx.y[:GRAD_SAMPLES]
+    ctx.restore()
+    ctx.training_mode()
+    for _, p in ctx.trainable:
+        p.grad = None
+    try:
+        probes.seed(0)
+        loss = ctx.loss(ctx.forward(X), y)
+        if not (bool(torch.isfinite(loss)) and loss.requires_grad):
+            return []
+        ctx.backward(loss)
+        return [n for n, p in ctx.trainable if p.grad is not None and not finite(p.grad)]
+    except LessonInputError:
+        return []  # a model that needs its own batch size: the probe batch decided
+    finally:
+        ctx.restore()

@@ -1,11 +1,12 @@
 """grad-accumulation, and the no-gradient cases only a train_step shows.
 
-Experiment, through the reader's own ``train_step`` (skipped without one): two calls
-from the reader's state on the probe batch. After the first: did any parameter move,
-and did every parameter with a gradient move? After the second: is the gradient left
-in ``.grad`` the fresh gradient at the point where step 2 began, or that plus step 1's
-(within 0.001 of the sum and over 0.1 from the fresh one)? The latter means
-``.grad`` is never zeroed.
+Experiment, through the reader's own ``train_step`` (skipped without one): calls from
+the reader's state on the probe batch until a parameter moves (up to 16 calls: a
+step that accumulates gradients on purpose steps only every few calls). None moved:
+the step never updates. Did every parameter with a gradient move? Then one more
+call: is the gradient it leaves in ``.grad`` the fresh gradient at the point where
+it began, or that plus the one the moving call left behind (within 0.001 of the sum
+and over 0.1 from the fresh one)? The latter means ``.grad`` is never zeroed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..report import fmt
 
 NEEDS = "step"
 CODES = {"grad-accumulation": "gradients are not zeroed between steps"}
+CALLS = 16
 
 
 def _grads(ctx):
@@ -33,19 +35,22 @@ def run(ctx):
     for _, p in ctx.trainable:
         p.grad = None
     before = ctx.params()
-    probes.seed(0)
-    ctx.step(X, y)
-    after1 = ctx.params()
+    for calls in range(1, CALLS + 1):
+        probes.seed(calls - 1)
+        ctx.step(X, y)
+        after1 = ctx.params()
+        moved = [not torch.equal(a, b) for a, b in zip(before, after1, strict=True)]
+        if any(moved):
+            break
+    else:
+        ctx.add("no-gradient", "error",
+                f"train_step changed no parameter in {CALLS} calls: check that it calls "
+                "loss.backward() and optimizer.step() on the optimizer of this model, "
+                "and that the loss is computed from model(X).")
+        return
     g1 = _grads(ctx)
     held = {id(p) for g in ctx.opt.param_groups for p in g["params"]}
     base = ctx.first_pass.grads
-    moved = [not torch.equal(a, b) for a, b in zip(before, after1, strict=True)]
-    if not any(moved):
-        ctx.add("no-gradient", "error",
-                "train_step changed no parameter: check that it calls loss.backward() "
-                "and optimizer.step() on the optimizer of this model, and that the loss "
-                "is computed from model(X).")
-        return
     stuck = [n for (n, p), m in zip(ctx.trainable, moved, strict=True)
              if not m and id(p) in held and base.get(n) is not None
              and bool(base[n].abs().max() > 0)]
