@@ -185,12 +185,13 @@ class LossSpy(TorchFunctionMode):
 
     ``broadcasts``: (what, shape, shape, result shape) for every silent
     broadcast seen. ``class_inputs``: (name, input) for every ``F.cross_entropy``
-    or ``F.nll_loss`` call, however deeply the reader wrapped it.
+    or ``F.nll_loss`` call, however deeply the reader wrapped it. ``bce``: whether
+    ``F.binary_cross_entropy`` ran (its log undoes a sigmoid output's flat tails).
     """
 
     def __init__(self):
         super().__init__()
-        self.broadcasts, self.class_inputs = [], []
+        self.broadcasts, self.class_inputs, self.bce = [], [], False
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -201,6 +202,7 @@ class LossSpy(TorchFunctionMode):
         return func(*args, **kwargs)
 
     def _look(self, name, args, kwargs):
+        self.bce |= name == "binary_cross_entropy"
         tensors = [a for a in args if torch.is_tensor(a)]
         if name in _CLASS_LOSSES and tensors:
             self.class_inputs.append((name, tensors[0]))

@@ -35,8 +35,8 @@ REGISTRY = [
     optimizer_params,
     loss_broadcast,
     softmax_cross_entropy,
+    dead_relu,  # before no_gradient: dead units explain zero gradients upstream
     no_gradient,
-    dead_relu,
     saturation,
     gradient_flow,
     batch_mixing,
@@ -45,7 +45,7 @@ REGISTRY = [
     learning_rate,
     overfit,
     slow_progress,
-    labels_learnable,
+    labels_learnable,  # last: a diagnosis of exclusion
 ]
 
 # The chapter that teaches each code (a book page path).

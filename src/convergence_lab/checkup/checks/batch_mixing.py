@@ -5,8 +5,8 @@ so layers that mix samples by design in training do not count), a batch of up to
 probe samples. For float inputs, the gradient of sample i's outputs with respect to
 the whole input batch, for the first and the last sample: any row j != i that is not
 exactly 0 means output i depends on input j. For integer inputs (token ids), the same
-question by experiment: the other samples' inputs are rotated among themselves and
-sample i's output is compared.
+question by experiment: the other samples' inputs are replaced by other samples (or by
+copies of sample i when there are no others) and sample i's output is compared.
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ def run(ctx):
         return
     ctx.model.eval()
     try:
-        found = _by_gradient(ctx, X[:m]) if X.is_floating_point() else _by_swap(ctx, X[:m])
+        found = (_by_gradient(ctx, X[:m]) if X.is_floating_point()
+                 else _by_swap(ctx, X[:m], ctx.X[m:2 * m]))
     except LessonInputError:
         try:  # a model that needs its training batch size
             m = len(X)
-            found = (_by_gradient(ctx, X) if X.is_floating_point() else _by_swap(ctx, X))
+            found = (_by_gradient(ctx, X) if X.is_floating_point()
+                     else _by_swap(ctx, X, ctx.X[m:2 * m]))
         except LessonInputError:
             ctx.note("the batch-mixing probe was skipped: the model did not run on a "
                      "batch of probe samples in eval mode.")
@@ -82,23 +84,23 @@ def _by_gradient(ctx, X):
     return None
 
 
-def _by_swap(ctx, X):
+def _by_swap(ctx, X, alt):
     m = len(X)
     with torch.no_grad():
         base = _outputs(ctx, X, m)
         if not base:
             return None
         for i in (0, m - 1):
-            others = [k for k in range(m) if k != i]
-            order = list(range(m))
-            for a, b in zip(others, others[1:] + others[:1], strict=True):
-                order[a] = b
-            if all(torch.equal(X[a], X[b]) for a, b in enumerate(order)):
+            moved = X.clone()
+            for k in range(m):
+                if k != i:
+                    moved[k] = alt[k] if k < len(alt) else X[i]
+            if torch.equal(moved, X):
                 continue
-            moved = _outputs(ctx, X[order], m)
-            for t0, t1 in zip(base, moved, strict=False):
+            for t0, t1 in zip(base, _outputs(ctx, moved, m), strict=False):
                 gap = float((t0[i] - t1[i]).abs().max())
                 if gap > 1e-5 * (1 + float(t0[i].abs().max())):
-                    return i, others[0], (f"rotating the other samples' inputs moves "
-                                          f"output {i} by {fmt(gap)}")
+                    j = next(k for k in range(m) if k != i)
+                    return i, j, (f"replacing the other samples' inputs moves output {i} "
+                                  f"by {fmt(gap)}")
     return None

@@ -1,8 +1,8 @@
 """lr-too-large: does the loss grow at this learning rate and fall at a smaller one?
 
 Experiment: 10 steps from the reader's state on the probe batch at their learning
-rate. The loss "grows" when it ends above its start, more than doubles at some step,
-or overflows. Then 10 steps at 0.1x, 0.01x, ... down to 1e-10x, stopping at the first
+rate. The loss "grows" when it more than doubles at some step (a jump, or growth to
+the end), or overflows. Then 10 steps at 0.1x, 0.01x, ... down to 1e-10x, stopping at the first
 factor where the loss ends below its start and below where the reader's rate ended,
 without ever exceeding twice its start. That factor names a learning rate that works.
 When none does, the overflow is not the step size's fault (non-finite). When
@@ -25,7 +25,7 @@ def _what(losses) -> str:
     start = losses[0]
     if not math.isfinite(losses[-1]):
         return f"overflowed to inf/NaN after {len(losses) - 1} steps"
-    if losses[-1] > start and max(losses) <= 2 * abs(start):
+    if losses[-1] >= max(losses):
         return f"grew from {fmt(start)} to {fmt(losses[-1])} in {STEPS} steps"
     peak = max(range(len(losses)), key=lambda k: losses[k])
     return (f"jumped from {fmt(start)} to {fmt(losses[peak])} at step {peak} (and ended "
@@ -42,8 +42,7 @@ def run(ctx):
     if not math.isfinite(start):
         return
     blew = not math.isfinite(base[-1])
-    grew = blew or base[-1] > start or max(base) > 2 * abs(start)
-    if not grew:
+    if not (blew or max(base) > 2 * abs(start)):
         return
     for factor in FACTORS:
         small = ctx.run_steps(X, y, STEPS, scale=factor)
@@ -67,3 +66,4 @@ def run(ctx):
                 f"The loss overflowed within {len(base) - 1} steps at the learning rate "
                 f"{fmt(lr)} and did not fall at any rate down to 1e-10x smaller either: "
                 "not a step size problem. Check the step's sign and the loss itself.")
+

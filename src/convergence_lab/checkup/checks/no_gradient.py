@@ -5,7 +5,8 @@ does not require grad (the graph is cut), tensors the gradient never reaches (un
 or detached), and weight tensors whose gradient is exactly 0 and stays 0 after one
 step (a step function such as round, sign or argmax in forward(); a softmax over an
 axis of size 1). A zero-initialised layer also blocks the first gradient, but it
-opens after one step, so only gradients that stay 0 count. (Through a train_step,
+opens after one step, so only gradients that stay 0 count; and dead ReLUs block it
+too, so when dead-relu fired it speaks for them. (Through a train_step,
 the user_step check adds the parameters the step never moves.)
 """
 
@@ -48,8 +49,8 @@ def zero_grads(grads: dict, shapes: dict) -> list[str]:
 
 
 def _zero(ctx, first):
-    if ctx.fully_dead:
-        return  # a layer of dead ReLUs blocks the gradient: dead-relu says so
+    if ctx.fully_dead or "dead-relu" in ctx.codes:
+        return  # dead ReLUs block the gradient upstream: dead-relu says so
     dims = {n: p.dim() for n, p in ctx.trainable}
     zero = zero_grads(first.grads, dims)
     if not zero:

@@ -1,6 +1,9 @@
 """cannot-overfit-batch: can the setup fit 8 samples almost exactly?
 
-Experiment: the first 8 probe samples alone, from the reader's state (dropout off).
+Experiment: 8 samples alone, from the reader's state (dropout off), chosen to span
+the targets: with one target value per sample, the samples at 8 evenly spaced ranks
+of the sorted targets (the smallest and the largest included, so an output that
+cannot reach part of the range shows); otherwise the first 8 probe samples.
 The floor is the lowest loss any output could reach on them (the loss at the target
 itself, or at an output fitted directly). The batch counts as fitted when a run
 closes at least 95% of the gap between the starting loss and that floor (or comes
@@ -61,10 +64,19 @@ def small_fit(ctx) -> SmallFit | None:
     return fit
 
 
+def spread_samples(X, y, m):
+    """m samples at evenly spaced ranks of the targets (or the first m)."""
+    t = inputs.labels(y)
+    if t is None or t.dim() != 1 or len(t) <= m:
+        return X[:m], y[:m]
+    order = torch.argsort(t.double(), stable=True)
+    pick = order[torch.linspace(0, len(t) - 1, m).round().long()]
+    return X[pick], y[pick]
+
+
 def _small_fit(ctx):
-    X, y = ctx.probe
-    m = min(SAMPLES, len(X))
-    Xs, ys = X[:m], y[:m]
+    m = min(SAMPLES, len(ctx.X))
+    Xs, ys = spread_samples(ctx.X, ctx.y, m)
     ctx.restore()
     ctx.training_mode()
     try:
@@ -90,7 +102,7 @@ def _small_fit(ctx):
     if fitted(fit, fit.best):
         fit.fitted_by = "your optimizer"
         return fit
-    references = [("Adam", lambda ps: torch.optim.Adam(ps, lr=0.01), 300),
+    references = [("Adam", lambda ps: torch.optim.Adam(ps, lr=0.01), STEPS),
                   ("L-BFGS", lambda ps: torch.optim.LBFGS(
                       ps, lr=1, max_iter=STEPS, line_search_fn="strong_wolfe"), 1)]
     for name, make, steps in references:

@@ -1,30 +1,30 @@
 """saturated-activation: do sigmoid/tanh units sit in their flat tails?
 
 Experiment: in the same recorded forward pass, every sigmoid and tanh call (module or
-functional) except the one that produces the model's output (a confident output is
-a trained classifier, and BCE's log undoes the sigmoid's flatness). A unit is
-saturated when, for at least 90% of the samples, the function's derivative there is
-below a tenth of its peak (|x| above about 3.6 for sigmoid, 1.8 for tanh). A layer is
-reported when at least half of its units are saturated: their gradient is cut
-tenfold or more at every sample, so they barely learn.
+functional), except a sigmoid that produces the model's output when the loss is
+BCELoss (its log undoes the sigmoid's flat tails). A unit is saturated when, for more
+than half of the samples, the function's derivative there is below a tenth of its
+peak (|x| above about 3.6 for sigmoid, 1.8 for tanh). A layer is reported when at
+least half of its units are saturated: for most samples their gradient is cut
+tenfold or more, so they and the layers before them barely learn.
 """
 
 from __future__ import annotations
 
 NEEDS = "model"
 CODES = {"saturated-activation": "sigmoid/tanh units stuck in their flat tails"}
-SAMPLES = 0.9
+SAMPLES = 0.5
 UNITS = 0.5
 
 
 def run(ctx):
     record = ctx.forward_record
-    outputs = {id(t) for t in record.outputs}
+    outputs = {id(t) for t in record.outputs} if ctx.first_pass.spy.bce else set()
     found = []
     for k, (kind, out, flat_share) in enumerate(record.spy.squashes, 1):
         if id(out) in outputs or flat_share.numel() == 0:
             continue
-        stuck = int((flat_share >= SAMPLES).sum())
+        stuck = int((flat_share > SAMPLES).sum())
         if stuck >= UNITS * flat_share.numel():
             name = record.layer_names.get(id(out))
             where = f"'{name}'" if name else f"{kind} call {k} in forward()"
@@ -36,7 +36,7 @@ def run(ctx):
                       found[:3])
     ctx.add("saturated-activation", "warning",
             f"Saturated activations: {parts} sit where the function is flat (its "
-            f"derivative below a tenth of its peak) for at least 90% of {record.n} "
+            f"derivative below a tenth of its peak) for more than half of {record.n} "
             "samples. The gradient through such a unit is cut tenfold or more, so the "
             "layers before it barely learn. Usual causes: inputs far from unit scale, "
             "weights initialised too large for the layer width, or a learning rate "

@@ -1,12 +1,16 @@
-"""slow-progress: does the reader's optimizer barely move where another fits?
+"""slow-progress: does the reader's optimizer make no headway where another fits?
 
 Experiment: the overfit experiment's runs (8 samples, 200 steps of the reader's
-optimizer; Adam at 0.01 and L-BFGS as references). Reported when the reader's
-optimizer closes less than 10% of the gap from the starting loss to the floor in its
-200 steps while a reference fits the batch (closes 95%). Then the cause is looked
-for, one setting at a time, each with the same 200 steps: no weight decay (when it is
-set), default momentum/betas (when they are unusual), and the learning rate 10x,
-100x, ... 10^6x larger. The first change that closes half of the gap is named.
+optimizer; Adam at 0.01 and L-BFGS as references). When the reader's optimizer does
+not fit the batch but a reference does, it is reported if any of these holds:
+it closed less than 10% of the gap from the starting loss to the floor; it stalled
+(closed less than 1% of the gap over its last 100 steps); or one unusual setting of
+it (weight decay, momentum or dampening, Adam's betas or eps), set back to its
+default alone, fits the batch in the same 200 steps. The cause is then named: the
+first single change (those settings, then the learning rate 10x, 100x, ... 10^6x
+larger) that closes half of the gap. Skipped when an error or lr-schedule-too-fast
+already explains a slow optimizer (a rate that diverges, parameters it does not hold,
+gradients that do not reach them).
 """
 
 from __future__ import annotations
@@ -20,55 +24,86 @@ from .overfit import STEPS, fitted, small_fit
 
 NEEDS = "step"
 CODES = {"slow-progress": "the optimizer barely reduces a loss that can be fit"}
-SLOW = 0.10  # less than this share of the gap closed in STEPS steps is slow
-FIXED = 0.5  # a change that closes this share names the cause
+SLOW = 0.10  # closing less than this share of the gap in STEPS steps is no headway
+STALL = 0.01  # closing less than this share over the last 100 steps is a stall
+HALF = 0.5  # a change that closes this share of the gap names the cause
 
 
-def _progress(fit, losses) -> float:
-    best = min(v for v in losses if math.isfinite(v)) if any(
-        math.isfinite(v) for v in losses) else fit.start
-    return 1 - fit.left(best)
+def _closed(fit, losses) -> float:
+    finite = [v for v in losses if math.isfinite(v)]
+    return 1 - fit.left(min(finite)) if finite else 0.0
 
 
 def run(ctx):
-    if ctx.lr() is None:
+    if ctx.lr() is None or not ctx.report.ok or "lr-schedule-too-fast" in ctx.codes:
         return
     fit = small_fit(ctx)
     if fit is None or fit.fitted_by in (None, "your optimizer"):
         return  # it fits (healthy), or nothing fits (cannot-overfit-batch)
-    closed = _progress(fit, fit.yours)
-    if closed >= SLOW:
+    closed = _closed(fit, fit.yours)
+    stalled = len(fit.yours) > 10 and closed - _closed(fit, fit.yours[:-10]) < STALL
+    setting = next((text for group, text in _settings(ctx)
+                    if fitted(fit, min(_try(ctx, fit, group), default=math.inf))), None)
+    if closed >= SLOW and not stalled and setting is None:
         return
-    cause = _cause(ctx, fit)
+    how = ("and had stopped closing it" if stalled and closed >= SLOW else "")
+    cause = setting or _cause(ctx, fit)
     ctx.add("slow-progress", "warning",
-            f"Your optimizer barely moves: in {STEPS} steps on {len(fit.X)} samples it "
-            f"closed {max(closed, 0):.0%} of the gap from the loss {fmt(fit.start)} to "
-            f"the lowest reachable ({fmt(fit.floor or 0)}), while {fit.fitted_by} fitted "
-            f"the same batch. {cause}")
+            f"Your optimizer makes little headway: in {STEPS} steps on {len(fit.X)} "
+            f"samples it closed {max(closed, 0):.0%} of the gap from the loss "
+            f"{fmt(fit.start)} to the lowest reachable ({fmt(fit.floor or 0)}) {how}"
+            f"{' ' if how else ''}while {fit.fitted_by} fitted the same batch. {cause}"
+            .replace("  ", " ").replace(") while", ") while"))
 
 
-def _variants(ctx):
+def _settings(ctx):
+    """(param-group changes, cause) for each setting of the reader's that is unusual."""
     g = ctx.opt.param_groups[0]
     wd = g.get("weight_decay")
     if isinstance(wd, (int, float)) and wd > 0:
-        yield ({"weight_decay": 0.0}, None, _wd_cause(ctx, wd))
-    momentum, betas = g.get("momentum"), g.get("betas")
-    if isinstance(momentum, (int, float)) and (momentum > 0.99 or g.get("dampening", 0) > 0):
-        yield ({"momentum": 0.9, "dampening": 0.0}, None,
-               f"With momentum {momentum} and dampening {g.get('dampening', 0)} the steps "
-               "are damped to almost nothing (or kept pointing along old gradients); "
-               "momentum 0.9 without dampening fits. Use the defaults.")
+        yield {"weight_decay": 0.0}, _wd_cause(ctx, wd)
+    momentum, damp = g.get("momentum"), g.get("dampening", 0)
+    if isinstance(momentum, (int, float)) and (momentum > 0.99 or damp > 0):
+        yield ({"momentum": 0.9, "dampening": 0.0},
+               f"With momentum {momentum} and dampening {damp} each step is damped to a "
+               "fraction of the gradient (or kept pointing along old gradients); with "
+               "momentum 0.9 and no dampening the same optimizer fits. Use the defaults.")
+    betas = g.get("betas")
     if isinstance(betas, (tuple, list)) and len(betas) == 2 and (
             betas[0] > 0.99 or betas[1] < 0.9):
-        yield ({"betas": (0.9, 0.999)}, None,
-               f"With betas {tuple(betas)} the running averages lag (or shrink the steps); "
-               "betas (0.9, 0.999) fit. Use the defaults.")
+        yield ({"betas": (0.9, 0.999)},
+               f"With betas {tuple(betas)} the running averages lag or shrink the steps; "
+               "with (0.9, 0.999) the same optimizer fits. Use the defaults.")
+    eps = g.get("eps")
+    if isinstance(eps, (int, float)) and eps >= 1e-3 and "betas" in g:
+        yield ({"eps": 1e-8},
+               f"eps = {fmt(eps)} swamps the square root of Adam's second moment (the "
+               "gradients' typical size), so every step shrinks to about lr x gradient / "
+               "eps: Adam turns into slow SGD. With eps 1e-8 the same optimizer fits.")
+
+
+def _try(ctx, fit, group, scale=None):
+    try:
+        return ctx.run_steps(fit.X, fit.y, STEPS, scale=scale, **group)
+    except Exception:  # noqa: BLE001 - a variant the optimizer rejects names nothing
+        return []
+    finally:
+        ctx.restore()
+
+
+def _cause(ctx, fit) -> str:
+    for group, text in _settings(ctx):
+        if _closed(fit, _try(ctx, fit, group)) >= HALF:
+            return text
     lr = ctx.lr()
     for k in range(1, 7):
-        yield ({}, 10.0 ** k,
-               f"The learning rate is far too small: at {fmt(lr * 10 ** k)} ({10 ** k}x "
-               f"yours) the same optimizer closes over half of the gap in {STEPS} steps. "
-               "Raise it (a learning-rate range test finds the best value).")
+        if _closed(fit, _try(ctx, fit, {}, scale=10.0 ** k)) >= HALF:
+            return (f"The learning rate is far too small: at {fmt(lr * 10 ** k)} "
+                    f"({10 ** k}x yours) the same optimizer closes over half of the gap "
+                    f"in {STEPS} steps. Raise it (a learning-rate range test finds the "
+                    "best value).")
+    return ("No single change of weight decay, momentum, betas, eps or a larger learning "
+            "rate fixed it; compare your optimizer's settings with the reference's.")
 
 
 def _wd_cause(ctx, wd) -> str:
@@ -76,29 +111,11 @@ def _wd_cause(ctx, wd) -> str:
     params = dict(ctx.trainable)
     g = math.sqrt(sum(float(v.pow(2).sum()) for v in grads.values() if v is not None))
     w = math.sqrt(sum(float(params[n].detach().pow(2).sum()) for n in grads))
-    coupled = not isinstance(ctx.opt, torch.optim.AdamW)
+    adam_l2 = not isinstance(ctx.opt, (torch.optim.AdamW, torch.optim.SGD))
     return (f"Weight decay dominates the update: with weight_decay {fmt(wd)} the decay "
             f"term's pull wd x ||w|| = {fmt(wd * w)} against the loss gradient's "
             f"{fmt(g)} at your state, so the weights settle where the two balance, far "
-            "from the loss's minimum; without weight decay the same optimizer closes "
-            f"over half of the gap. Lower it by orders of magnitude"
+            "from the loss's minimum; without weight decay the same optimizer closes over "
+            "half of the gap. Lower it by orders of magnitude"
             + (" (and with Adam prefer AdamW, whose decay does not pass through the "
-               "adaptive scaling)." if coupled and not isinstance(
-                   ctx.opt, torch.optim.SGD) else "."))
-
-
-def _cause(ctx, fit) -> str:
-    X, y = fit.X, fit.y
-    for group, scale, text in _variants(ctx):
-        ctx.restore()
-        ctx.training_mode()
-        try:
-            losses = ctx.run_steps(X, y, STEPS, scale=scale, **group)
-        except Exception:  # noqa: BLE001 - a variant the optimizer rejects names nothing
-            continue
-        finally:
-            ctx.restore()
-        if _progress(fit, losses) >= FIXED or fitted(fit, min(losses)):
-            return text
-    return ("No single change of weight decay, momentum or a larger learning rate "
-            "fixed it; compare your optimizer's settings with the reference's.")
+               "adaptive scaling)." if adam_l2 else "."))
