@@ -21,7 +21,8 @@ from ..errors import LessonInputError
 from . import inputs, probes
 from .report import Finding, Report
 
-STATS_SAMPLES = 2048  # enough for feature scales and dead units, cheap to run
+STATS_SAMPLES = 2048  # for the data's statistics (feature scales, label order)
+FORWARD_SAMPLES = 512  # for the recorded forward pass (dead units, saturation)
 PROBE_SAMPLES = 1024  # the probe batch when the data is a pair of tensors
 
 
@@ -262,8 +263,8 @@ class Probe:
 
     @cached_property
     def forward_record(self) -> ForwardRecord:
-        """A no-grad forward on up to 2048 samples, watched by an ActivationSpy."""
-        X = self.X
+        """A no-grad forward on up to 512 samples, watched by an ActivationSpy."""
+        X = self.X[:FORWARD_SAMPLES]
         seen = []
         hooks = [m.register_forward_hook(lambda m, i, o: seen.append((m, o)))
                  for m in self.model.modules()]

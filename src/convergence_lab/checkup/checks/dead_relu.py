@@ -1,6 +1,6 @@
 """dead-relu: do some ReLU units output 0 for every sample?
 
-Experiment: one no-grad forward pass on up to 2048 samples with every ReLU call
+Experiment: one no-grad forward pass on up to 512 samples with every ReLU call
 watched (module or functional). A unit (a feature, or a channel) is dead when it is
 0 for every sample; a layer is reported when a quarter or more of its units are dead.
 """

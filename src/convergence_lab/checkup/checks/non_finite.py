@@ -1,8 +1,8 @@
 """non-finite: any NaN or inf in inputs, targets, outputs, the loss or the gradients?
 
-Experiment: scan every batch read for NaN/inf; then one forward pass on up to 2048
+Experiment: scan every batch read for NaN/inf; then one forward pass on up to 512
 samples, one loss call and one backward pass on the probe batch, and one more
-backward pass on up to 512 samples (a NaN gradient can come from a few samples, such
+backward pass on up to 256 samples (a NaN gradient can come from a few samples, such
 as all-zero rows under a sqrt). The first non-finite
 value found is reported, and every later check that runs the model is skipped: one
 NaN makes every loss and gradient after it NaN.
@@ -19,7 +19,7 @@ from ..report import fmt, names
 
 NEEDS = "model"
 CODES = {"non-finite": "NaN or inf in inputs, targets, outputs or gradients"}
-GRAD_SAMPLES = 512
+GRAD_SAMPLES = 256
 SKIPPED = "the training probes were skipped: the data or the model's output is not finite."
 
 
@@ -97,7 +97,7 @@ def _loss_and_gradients(ctx) -> bool:
 
 
 def _wider_gradients(ctx) -> list[str]:
-    """Non-finite gradients from a backward pass on up to 512 samples."""
+    """Non-finite gradients from a backward pass on up to 256 samples."""
     X, y = ctx.X[:GRAD_SAMPLES], ctx.y[:GRAD_SAMPLES]
     ctx.restore()
     ctx.training_mode()

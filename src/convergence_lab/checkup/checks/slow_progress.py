@@ -46,14 +46,13 @@ def run(ctx):
                     if fitted(fit, min(_try(ctx, fit, group), default=math.inf))), None)
     if closed >= SLOW and not stalled and setting is None:
         return
-    how = ("and had stopped closing it" if stalled and closed >= SLOW else "")
+    how = " and had stopped closing it," if stalled and closed >= SLOW else ""
     cause = setting or _cause(ctx, fit)
     ctx.add("slow-progress", "warning",
             f"Your optimizer makes little headway: in {STEPS} steps on {len(fit.X)} "
             f"samples it closed {max(closed, 0):.0%} of the gap from the loss "
-            f"{fmt(fit.start)} to the lowest reachable ({fmt(fit.floor or 0)}) {how}"
-            f"{' ' if how else ''}while {fit.fitted_by} fitted the same batch. {cause}"
-            .replace("  ", " ").replace(") while", ") while"))
+            f"{fmt(fit.start)} to the lowest reachable ({fmt(fit.floor or 0)}){how} while "
+            f"{fit.fitted_by} fitted the same batch. {cause}")
 
 
 def _settings(ctx):
