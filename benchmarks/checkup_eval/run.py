@@ -5,7 +5,7 @@
 For every case: checkup's findings and time, and one epoch of the setup's own
 training timed on the same thread count. Prints per-code recall on the bugs, the
 false-error and false-warning rates on the healthy setups, what each bad input got,
-and the time per setup. ``evaluate()`` returns the same numbers for
+and the CPU time per setup (one thread). ``evaluate()`` returns the same numbers for
 ``benchmarks/bench_checkup.py``.
 """
 
@@ -31,16 +31,16 @@ def _epoch_time(case) -> float | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            start = time.perf_counter()
+            start = time.process_time()
             standard_epoch(setup)
-            return time.perf_counter() - start
+            return time.process_time() - start
     except Exception:  # noqa: BLE001 - a broken setup may not train at all
         return None
 
 
 def run_case(case) -> dict:
     setup = case.build()
-    start = time.perf_counter()
+    start = time.process_time()
     error = report = None
     try:
         report = cl.checkup(setup.model, setup.loss_fn, setup.optimizer, setup.data,
@@ -49,7 +49,7 @@ def run_case(case) -> dict:
         error = ("LessonInputError", str(exc))
     except Exception as exc:  # noqa: BLE001 - a raw traceback is a defect to report
         error = (type(exc).__name__, str(exc))
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     row = {"name": case.name, "kind": case.kind, "source": case.source, "seconds": took,
            "error": error, "epoch_seconds": None}
     if report is not None:

@@ -63,17 +63,17 @@ def checkup(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimize
     finally:
         state.restore()
         torch.set_num_threads(threads)
-    _unrestorable(report, data, ctx, state)
+    _unrestorable(report, data, ctx)
     return report
 
 
-def _unrestorable(report, data, ctx, state):
+def _unrestorable(report, data, ctx):
     if inputs.is_iterator(data):
         report.not_restored.append(
             f"data is a {type(data).__name__} (an iterator): the {len(ctx.batches)} "
             "batches checkup read from it are used up. Pass a list or a DataLoader to "
             "train on them afterwards.")
-    if ctx.lr_moved and not state.schedulers:
+    if ctx.lr_moved:
         report.not_restored.append(
             "train_step changed the learning rate during the probes, and checkup found "
             "no scheduler attached to the optimizer to put back: the optimizer's "

@@ -43,10 +43,12 @@ def run(ctx):
         probes.seed(k)
         ctx.step(X, y)
         lrs.append(_lr(ctx))
-    ctx.lr_moved = lrs[-1] != lrs[0]
     horizon = EPOCHS * ctx.epoch_steps
     per_call = [s for s, c in zip(schedulers, counters, strict=True)
                 if s.last_epoch - c == CALLS]
+    # A rate that moved with no scheduler stepping: something checkup cannot restore.
+    ctx.lr_moved = lrs[-1] != lrs[0] and not any(
+        s.last_epoch != c for s, c in zip(schedulers, counters, strict=True))
     ran_out = None
     if per_call:
         sched = per_call[0]
