@@ -112,6 +112,7 @@ def main(argv) -> int:
     print(f"machine: {machine}; times are CPU seconds")
     rows = evaluation.evaluate()
     s = evaluation.summary(rows)
+    evaluation.print_setups(rows)
     evaluation.print_report(rows, s)
     if "--write-book" in argv:
         BOOK_FILE.write_text(json.dumps(

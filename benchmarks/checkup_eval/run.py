@@ -104,6 +104,16 @@ def summary(rows) -> dict:
     }
 
 
+def print_setups(rows) -> None:
+    """One line per setup: checkup's CPU time, and as a multiple of one epoch."""
+    print(f"{'setup':52s} {'kind':9s} checkup  epochs  codes")
+    for r in rows:
+        epochs = (f"{r['seconds'] / r['epoch_seconds']:6.1f}" if r.get("epoch_seconds")
+                  else "     -")
+        codes = [c for c, _ in r.get("findings", [])] if r["error"] is None else "refused"
+        print(f"{r['name']:52s} {r['kind']:9s} {r['seconds']:6.2f}s {epochs}  {codes}")
+
+
 def print_report(rows, s) -> None:
     print(f"{'code':30s} found / bugs")
     for code, (hit, n) in s["per_code"].items():
@@ -131,6 +141,7 @@ def main(argv) -> int:
         out, argv = argv[1], argv[2:]
     rows = evaluate(argv)
     s = summary(rows)
+    print_setups(rows)
     print_report(rows, s)
     if out:
         with open(out, "w") as f:
