@@ -41,6 +41,10 @@ import convergence_lab as cl  # noqa: E402
 from benchmarks.checkup_eval import run as evaluation  # noqa: E402
 
 TARGETS = {"recall": 0.95, "median": 0.5, "worst": 3.0, "large": 10.0}
+# The held-out set's first run, before the one rule it showed a gap in was fixed
+# (batch-mixing through a path the gradient cannot see): kept as measured.
+HOLDOUT_FIRST_RUN = {"bugs_found": 32, "bugs": 34, "healthy_false_error": 0,
+                     "healthy_false_warning": 0, "healthy": 14}
 BOOK_FILE = Path(__file__).resolve().parents[1] / "book/05-checkup/checkup_evaluation.json"
 
 
@@ -114,10 +118,16 @@ def main(argv) -> int:
     s = evaluation.summary(rows)
     evaluation.print_setups(rows)
     evaluation.print_report(rows, s)
+    print("\nheld-out set (benchmarks/checkup_holdout/):")
+    held_rows = evaluation.evaluate(holdout=True)
+    held = evaluation.summary(held_rows)
+    evaluation.print_report(held_rows, held)
     if "--write-book" in argv:
         BOOK_FILE.write_text(json.dumps(
             {"measured": datetime.date.today().isoformat(), "machine": machine,
-             "setups": len(rows), **s}, indent=1) + "\n")
+             "setups": len(rows), **s,
+             "holdout": {"setups": len(held_rows), **held,
+                         "first_run": HOLDOUT_FIRST_RUN}}, indent=1) + "\n")
     missed = []
     if s["bugs_found"] < TARGETS["recall"] * s["bugs"]:
         missed.append(f"recall {s['bugs_found']}/{s['bugs']} under 95%")

@@ -1,6 +1,6 @@
 """Ground truth by training: does each bug stay broken, each healthy setup converge?
 
-    python -m benchmarks.checkup_eval.confirm [NAME ...]
+    python -m benchmarks.checkup_eval.confirm [--holdout] [NAME ...]
 
 Runs every case's ``confirm()`` (or the named ones) and prints what it measured.
 Exits non-zero when a case does not hold (a "bug" that trains fine, a "healthy"
@@ -19,7 +19,9 @@ from .load import load_cases
 
 def main(names: list[str]) -> int:
     torch.set_num_threads(1)
-    cases = load_cases()
+    holdout = "--holdout" in names
+    names = [n for n in names if n != "--holdout"]
+    cases = load_cases(holdout)
     chosen = [c for c in cases.values() if not names or c.name in names]
     failed = 0
     for c in chosen:

@@ -1,6 +1,6 @@
 """Measure checkup on the evaluation set, as the diagnosis papers report it.
 
-    python -m benchmarks.checkup_eval.run [--json FILE] [NAME ...]
+    python -m benchmarks.checkup_eval.run [--holdout] [--json FILE] [NAME ...]
 
 For every case: checkup's findings and time, and one epoch of the setup's own
 training timed on the same thread count. Prints per-code recall on the bugs, the
@@ -72,9 +72,9 @@ def run_case(case) -> dict:
     return row
 
 
-def evaluate(names=()) -> list[dict]:
+def evaluate(names=(), holdout=False) -> list[dict]:
     torch.set_num_threads(1)
-    cases = load_cases()
+    cases = load_cases(holdout)
     return [run_case(c) for c in cases.values() if not names or c.name in names]
 
 
@@ -136,10 +136,11 @@ def print_report(rows, s) -> None:
 
 
 def main(argv) -> int:
-    out = None
+    out, holdout = None, "--holdout" in argv
+    argv = [a for a in argv if a != "--holdout"]
     if argv[:1] == ["--json"]:
         out, argv = argv[1], argv[2:]
-    rows = evaluate(argv)
+    rows = evaluate(argv, holdout)
     s = summary(rows)
     print_setups(rows)
     print_report(rows, s)

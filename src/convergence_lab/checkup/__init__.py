@@ -38,13 +38,13 @@ def checkup(model: nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimize
     train/eval modes (also of layers held in plain lists), the optimizer's state and
     hyperparameters, the learning-rate schedulers attached to the optimizer (found
     wherever they live), the CPU, NumPy and Python random generators, CUDA's when it
-    is in use, and a DataLoader's own generator.
-    Not restored, and reported under ``report.not_restored`` when it happened: data
-    passed as a generator or iterator (the batches read are used up), and a learning
-    rate that ``train_step`` changed through something checkup could not find (a
-    counter of your own). Anything else ``train_step`` keeps (a list of logged losses,
-    a step counter, a GradScaler) also advances with each of the probe's calls.
-    """
+    is in use, and a DataLoader's own generator. Not restored, and reported under
+    ``report.not_restored`` when it happened: data passed as a generator or iterator
+    (the batches read are used up), and a learning rate that ``train_step`` changed
+    within the learning-rate probe's 3 calls with no scheduler stepping (a counter
+    of your own may then have moved on). Anything else ``train_step`` keeps (a list
+    of logged losses, a step counter, a GradScaler) also advances with each of the
+    probe's calls."""
     inputs.check_arguments(model, loss_fn, optimizer, train_step)
     hidden, hidden_modules = probes.unregistered(model)
     state = probes.State(model, optimizer, data, extra=[t for _, t in hidden],
@@ -75,6 +75,6 @@ def _unrestorable(report, data, ctx):
             "train on them afterwards.")
     if ctx.lr_moved:
         report.not_restored.append(
-            "train_step changed the learning rate during the probes, and checkup found "
-            "no scheduler attached to the optimizer to put back: the optimizer's "
-            "learning rate is restored, but whatever counter set it has moved on.")
+            "train_step changed the learning rate during the probes, and no scheduler "
+            "attached to the optimizer stepped: the optimizer's learning rate is "
+            "restored, but if a counter of your own sets it, that counter has moved on.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -66,9 +67,7 @@ def read_batches(data) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], bool]:
             "checkup() needs data as a pair of tensors (X, y) or an iterable of "
             f"(X, y) batches such as a DataLoader; got {type(data).__name__}.")
     out = []
-    for i, batch in enumerate(data):
-        if i >= MAX_BATCHES:
-            break
+    for i, batch in enumerate(itertools.islice(data, MAX_BATCHES)):
         if not _pair(batch):
             what = (f"a {type(batch).__name__} of {len(batch)}"
                     if isinstance(batch, (tuple, list)) else f"a {type(batch).__name__}")

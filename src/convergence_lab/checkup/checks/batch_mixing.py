@@ -4,9 +4,11 @@ Experiment: in eval mode (BatchNorm uses its running statistics and dropout is o
 so layers that mix samples by design in training do not count), a batch of up to 8
 probe samples. For float inputs, the gradient of sample i's outputs with respect to
 the whole input batch, for the first and the last sample: any row j != i that is not
-exactly 0 means output i depends on input j. For integer inputs (token ids), the same
-question by experiment: the other samples' inputs are replaced by other samples (or by
-copies of sample i when there are no others) and sample i's output is compared.
+exactly 0 means output i depends on input j. Then, for any inputs, the same question
+by experiment, which also sees paths the gradient cannot (token ids cast with .long()
+inside forward): the other samples' inputs are replaced by other samples (or by
+copies of sample i when there are no others), and sample i's output must not move
+(by more than 1e-5 of its size).
 """
 
 from __future__ import annotations
@@ -30,13 +32,11 @@ def run(ctx):
         return
     ctx.model.eval()
     try:
-        found = (_by_gradient(ctx, X[:m]) if X.is_floating_point()
-                 else _by_swap(ctx, X[:m], ctx.X[m:2 * m]))
+        found = _probe(ctx, X[:m], ctx.X[m:2 * m])
     except LessonInputError:
         try:  # a model that needs its training batch size
             m = len(X)
-            found = (_by_gradient(ctx, X) if X.is_floating_point()
-                     else _by_swap(ctx, X, ctx.X[m:2 * m]))
+            found = _probe(ctx, X, ctx.X[m:2 * m])
         except LessonInputError:
             ctx.note("the batch-mixing probe was skipped: the model did not run on a "
                      "batch of probe samples in eval mode.")
@@ -51,6 +51,11 @@ def run(ctx):
             "input only. Usual causes: an RNN/LSTM/GRU fed (batch, seq, feature) without "
             "batch_first=True (it then runs along the batch), a view/reshape/transpose "
             "that moves the batch axis, or a statistic taken over dim 0 in forward().")
+
+
+def _probe(ctx, X, alt):
+    found = _by_gradient(ctx, X) if X.is_floating_point() else None
+    return found or _by_swap(ctx, X, alt)
 
 
 def _outputs(ctx, X, m):

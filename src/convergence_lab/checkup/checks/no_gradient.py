@@ -57,6 +57,7 @@ def _zero(ctx, first):
         return
     X, y = ctx.probe
     ctx.restore()
+    ctx.training_mode()
     ctx.standard_step(X, y)
     for _, p in ctx.trainable:
         p.grad = None

@@ -8,7 +8,7 @@ The floor is the lowest loss any output could reach on them (the loss at the tar
 itself, or at an output fitted directly). The batch counts as fitted when a run
 closes at least 95% of the gap between the starting loss and that floor (or comes
 within 1e-4 of it). The reader's optimizer gets 200 steps (through their train_step);
-if it does not fit, Adam at 0.01 gets 300 steps and L-BFGS 200 iterations. Only if
+if it does not fit, Adam at 0.01 gets 200 steps and L-BFGS 200 iterations. Only if
 all three fail is it reported: then no optimizer setting is the problem, the wiring
 is. (The reader's own optimizer failing where another fits is slow-progress.)
 """

@@ -2,16 +2,16 @@
 
 Experiment: the overfit experiment's runs (8 samples, 200 steps of the reader's
 optimizer; Adam at 0.01 and L-BFGS as references). When the reader's optimizer does
-not fit the batch but a reference does, it is reported if any of these holds:
-it closed less than 10% of the gap from the starting loss to the floor; it stalled
+not fit the batch but a reference does, it is reported if any of these holds: it
+closed less than 10% of the gap from the starting loss to the floor; it stalled
 (closed less than 1% of the gap over its last 100 steps); or one unusual setting of
-it (weight decay, momentum or dampening, Adam's betas or eps), set back to its
-default alone, fits the batch in the same 200 steps. The cause is then named: the
-first single change (those settings, then the learning rate 10x, 100x, ... 10^6x
-larger) that closes half of the gap. Skipped when an error or lr-schedule-too-fast
-already explains a slow optimizer (a rate that diverges, parameters it does not hold,
-gradients that do not reach them).
-"""
+it (weight decay, momentum above 0.99 or dampening, Adam's betas or eps), set alone
+to a usual value (0; momentum 0.9 without dampening; (0.9, 0.999); 1e-8), fits the
+batch in the same 200 steps. The cause is then named: the first single change (those
+settings, then the learning rate 10x, 100x, ... 10^6x larger) that closes half of
+the gap. Skipped when an error or lr-schedule-too-fast already explains a slow
+optimizer (a rate that diverges, parameters it does not hold, gradients that do not
+reach them)."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def _settings(ctx):
         yield ({"momentum": 0.9, "dampening": 0.0},
                f"With momentum {momentum} and dampening {damp} each step is damped to a "
                "fraction of the gradient (or kept pointing along old gradients); with "
-               "momentum 0.9 and no dampening the same optimizer fits. Use the defaults.")
+               "momentum 0.9 and no dampening the same optimizer fits. Use those.")
     betas = g.get("betas")
     if isinstance(betas, (tuple, list)) and len(betas) == 2 and (
             betas[0] > 0.99 or betas[1] < 0.9):

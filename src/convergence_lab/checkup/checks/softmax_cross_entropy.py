@@ -30,7 +30,11 @@ def run(ctx):
             "use log_softmax instead of softmax")
         ctx.add("softmax-before-cross-entropy", "error",
                 f"The model outputs probabilities (every row is in [0, 1] and sums to 1) "
-                f"but {loss} expects {wants}. It then applies log-softmax on top, which "
-                "squeezes the outputs into a range of 1, so the gradients are tiny and "
-                "the loss stalls well above its minimum. Fix: " + fix + ".")
+                f"but {loss} expects {wants}. "
+                + ("It then applies log-softmax on top, which squeezes the outputs into "
+                   "a range of 1, so the gradients are tiny and the loss stalls well "
+                   "above its minimum. " if ce else
+                   "It takes minus the input at the target as the loss, so probabilities "
+                   "make it unbounded below instead of a log-likelihood. ")
+                + "Fix: " + fix + ".")
         return

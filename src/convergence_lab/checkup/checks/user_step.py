@@ -32,6 +32,7 @@ def run(ctx):
         return
     X, y = ctx.probe
     ctx.restore()
+    ctx.training_mode()
     for _, p in ctx.trainable:
         p.grad = None
     before = ctx.params()
