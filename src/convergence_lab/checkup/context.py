@@ -231,11 +231,6 @@ class Probe:
                 return False
 
     # -- shared measurements
-    @property
-    def fully_dead(self) -> bool:
-        """A ReLU layer with every unit dead for every sample: no gradient passes."""
-        return any(not bool(active.any()) for _, active in self.forward_record.spy.relus)
-
     @cached_property
     def first_pass(self) -> FirstPass:
         """Forward, loss and backward on the probe batch, the loss call spied on."""

@@ -18,7 +18,7 @@ NEEDS = "data"
 CODES = {"input-scale": "input features far from unit scale, or on different scales"}
 
 
-def feature_rms(ctx) -> torch.Tensor | None:
+def feature_columns(ctx) -> torch.Tensor | None:
     X = ctx.X
     if not X.is_floating_point() or len(X) < 2:
         return None
@@ -37,7 +37,7 @@ def feature_rms(ctx) -> torch.Tensor | None:
 
 
 def run(ctx):
-    flat = feature_rms(ctx)
+    flat = feature_columns(ctx)
     if flat is None:
         return
     rms = flat.pow(2).mean(0).sqrt()

@@ -49,7 +49,7 @@ def zero_grads(grads: dict, shapes: dict) -> list[str]:
 
 
 def _zero(ctx, first):
-    if ctx.fully_dead or "dead-relu" in ctx.codes:
+    if "dead-relu" in ctx.codes:
         return  # dead ReLUs block the gradient upstream: dead-relu says so
     dims = {n: p.dim() for n, p in ctx.trainable}
     zero = zero_grads(first.grads, dims)
