@@ -27,3 +27,16 @@ def test_lesson_errors_print_one_line_in_ipython(capsys):
 
 def test_format_lesson_error():
     assert format_lesson_error(cl.LessonInputError("x")) == "Input problem: x"
+
+
+def test_verdict_prints_yes_for_a_claim_that_holds(capsys):
+    cl.verdict("w stays away from pi/2", True)
+    assert capsys.readouterr().out == "w stays away from pi/2: yes\n"
+
+
+def test_verdict_stops_the_notebook_on_a_false_claim(capsys):
+    import pytest
+
+    with pytest.raises(AssertionError, match="w stays away from pi/2: no"):
+        cl.verdict("w stays away from pi/2", np.bool_(False))
+    assert capsys.readouterr().out == ""

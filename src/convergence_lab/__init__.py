@@ -17,7 +17,7 @@ from .explorer import (
     slider,
     toggle,
 )
-from .notebook import setup_notebook
+from .notebook import setup_notebook, verdict
 from .plots import (
     COLORS,
     FIGSIZE,
@@ -38,7 +38,7 @@ __all__ = [
     "Report", "checkup",
     "choice", "correctness_key", "correctness_strip", "grid_index", "int_slider",
     "linear_data", "log_slider", "outcome_map", "parity_data", "plot_trace",
-    "record_training", "setup_notebook", "shape_guard", "slider", "sweep", "toggle",
+    "record_training", "setup_notebook", "shape_guard", "slider", "sweep", "toggle", "verdict",
 ]
 # The book's release: every notebook's Colab cell installs the tag v<__version__>.
 # Bump it only through a release (README: "Cut a release").

@@ -10,7 +10,7 @@ import torch
 from .errors import LessonInputError
 from .plots import use_book_style
 
-__all__ = ["setup_notebook", "format_lesson_error"]
+__all__ = ["setup_notebook", "format_lesson_error", "verdict"]
 
 
 def format_lesson_error(exc: BaseException) -> str:
@@ -42,3 +42,16 @@ def setup_notebook(seed: int = 0, threads: int = 1) -> None:
     shell = get_ipython()
     if shell is not None:
         shell.set_custom_exc((LessonInputError,), _show_lesson_error)
+
+
+def verdict(claim: str, holds) -> None:
+    """Print ``claim: yes`` when ``holds``, else stop the notebook there.
+
+    A chapter's claim about a run whose digits depend on the CPU's rounding is
+    printed as a verdict, never as raw numbers, so every machine prints the same
+    line; when the claim fails the cell fails (AssertionError naming the claim),
+    so a re-execution can never quietly publish a false "no".
+    """
+    if not bool(holds):
+        raise AssertionError(f"{claim}: no")
+    print(f"{claim}: yes")
