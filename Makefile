@@ -62,9 +62,9 @@ colab-check:
 	$(PYTHON) tools/colab_check.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff check src tests benchmarks tools book/_ext
 
-# The workflows' security audit (also a test in tests/test_workflows.py).
+# The workflows' security audit (also a test in tests/project/test_workflows.py).
 zizmor: $(STAMP)
 	$(BIN)/zizmor --offline --persona=pedantic .github/
 

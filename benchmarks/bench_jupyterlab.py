@@ -43,7 +43,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
-from bench_static_explorer import ARGS, CHROMIUM
+from browser import ARGS, CHROMIUM
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 

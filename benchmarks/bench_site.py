@@ -28,7 +28,8 @@ from pathlib import Path
 
 import nbformat
 import yaml
-from bench_static_explorer import ARGS, CHROMIUM, MEDIAN_BUDGET, WORST_BUDGET, drive
+from bench_static_explorer import MEDIAN_BUDGET, WORST_BUDGET, drive
+from browser import launch
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +81,7 @@ def main() -> int:
             build()
     rows, ok = [], True
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         for chapter in chapters():
             path = site / f"{chapter}.html"
             html = path.read_text(encoding="utf-8")

@@ -26,14 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from browser import launch
 from playwright.sync_api import sync_playwright
 
 from convergence_lab.static_explorer import CANVAS_HASH_JS
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 MEDIAN_BUDGET, WORST_BUDGET = 16.0, 50.0
 
 CANVAS_HASH = CANVAS_HASH_JS
@@ -48,7 +45,6 @@ def page_for(html: str) -> Path:
 
 def recorded_page(notebook: str | None):
     """Record the demo (or a notebook's explorer); return (page, seconds, bytes)."""
-    sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT / "benchmarks")]
     from convergence_lab import static_explorer
 
     if notebook:
@@ -57,7 +53,7 @@ def recorded_page(notebook: str | None):
         explorer = chapter_namespace(Path(notebook).resolve())["explorer"]
         grid = explorer.web_grid
     else:
-        from static_demo import demo_explorer
+        from demo import demo_explorer
 
         explorer, grid = demo_explorer(), None
     start = time.perf_counter()
@@ -137,7 +133,7 @@ def main() -> int:
         record_info[page] = (seconds, size)
     ok = True
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         print(f"{'page':<44} {'weight MB':>9} {'first ms':>8} {'moves':>6} {'redrawn':>7} "
               f"{'median ms':>9} {'p95 ms':>7} {'worst ms':>8}  errors offsite")
         for path in pages:

@@ -1,9 +1,29 @@
+"""Fixtures and helpers shared by every test group.
+
+    tests/unit/     the helper package (src/convergence_lab), one module per test file;
+                    test_inputs_ch*.py: each chapter's own explorer refuses bad input
+    tests/book/     the notebooks' policy, the book build, reader notebooks, the execution
+                    statistics and the execute tool; nbval_sanitize.cfg for nbval
+    tests/site/     the built website and the recorded explorer in headless Chromium
+    tests/project/  the pipeline itself: CI workflows, Dependabot, zizmor
+
+nbval re-runs the notebooks under book/ (pyproject.toml's testpaths).
+
+This is the only conftest.py: test modules import it as `conftest` (ROOT, load,
+book_notebooks), and a second conftest.py in a group folder would take that name over
+for modules collected after it.
+"""
+
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import matplotlib
 import nbformat
 import pytest
 import yaml
@@ -15,8 +35,12 @@ JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
 BROWSERS = ("chromium", "google-chrome", "chromium-browser")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run"]
-# The project's tools (tools/*.py) are scripts, not a package; tests import them.
-sys.path.insert(0, str(ROOT / "tools"))
+# The project's tools (tools/*.py) are scripts, not a package; tests import them, and
+# the book's Sphinx extension (book/_ext/execution_stats.py) too.
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "book" / "_ext")]
+# tests/site/test_static_explorer_browser.py records tests/unit/test_static_explorer.py's
+# small explorer; pytest puts a group's folder on sys.path only once it collects it.
+sys.path.insert(0, str(ROOT / "tests" / "unit"))
 
 
 def book_notebooks():
@@ -36,6 +60,53 @@ def toc():
 
 def load(path):
     return nbformat.read(path, as_version=4)
+
+
+def run_to_explorer(chapter):
+    """Run a chapter's notebook up to its explorer; return the cells' namespace.
+
+    `chapter` is its folder under book/, e.g. "03-broadcast-regression". Executes, in
+    one namespace, every code cell but the Colab install cell, up to and including the
+    first cell that builds a `cl.Explorer(`: the explorer the notebook itself builds,
+    on the data and results of the cells before it. Figures go to Agg and are closed,
+    printed output is dropped.
+    """
+    (path,) = (ROOT / "book" / chapter).glob("*.ipynb")
+    code = [c.source for c in load(path).cells if c.cell_type == "code"]
+    assert code[0].startswith("# Colab only"), f"{path.name}: no install cell first"
+    code = code[1:]
+    built = next((i for i, src in enumerate(code) if "cl.Explorer(" in src), None)
+    assert built is not None, f"{path.name}: no cell builds a cl.Explorer"
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    namespace = {}
+    with (warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()),
+          pytest.MonkeyPatch.context() as patch):
+        warnings.simplefilter("ignore", UserWarning)  # plt.show() under Agg
+        patch.setattr(plt, "show", lambda *args, **kwargs: None)
+        try:
+            for i, src in enumerate(code[:built + 1], start=2):
+                exec(compile(src, f"{path.name} code cell {i}", "exec"), namespace)
+        finally:
+            plt.close("all")
+    return namespace
+
+
+@pytest.fixture
+def chapter_explorer():
+    """Build a chapter's explorer from its notebook's own cells (`run_to_explorer`).
+
+    chapter_explorer("01-sine-parity") is the notebook's `explorer`;
+    chapter_explorer("03-broadcast-regression", "ONE_D") is (`explorer`, `ONE_D`): the
+    explorer and further names of the notebook that a test needs.
+    """
+    def build(chapter, *names):
+        namespace = run_to_explorer(chapter)
+        explorer = namespace["explorer"]
+        return (explorer, *(namespace[name] for name in names)) if names else explorer
+
+    return build
 
 
 @pytest.fixture(scope="session")

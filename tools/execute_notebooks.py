@@ -21,11 +21,14 @@ import time
 from pathlib import Path
 
 import nbformat
-from execution_stats import record
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
+# The run record is kept by the book's Sphinx extension (book/_ext/execution_stats.py).
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from execution_stats import record  # noqa: E402
+
 BUDGET_SECONDS = 30
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
-# What survives nowhere in a reader notebook (tests/test_reader_notebooks.py).
+# What survives nowhere in a reader notebook (tests/book/test_reader_notebooks.py).
 MYST_LEFTOVERS = re.compile(
     r"^\s*(?:>\s*)*(?:`{3,}|~{3,}|:{3,})\s*\{"   # a directive fence: ```{x}, :::{x}
     r"|\{[a-zA-Z][\w:+-]*\}`"                     # a role: {ref}`x`

@@ -1,7 +1,7 @@
 """A demo explorer the size of chapter 3's (2448 settings, 601 points x 3 lines).
 
-Used by the static explorer's tests and benchmark; synthetic curves, so it needs no
-chapter code. Large learning rates diverge: the weights jump between huge values of
+Recorded and driven by bench_static_explorer.py (its default page); synthetic curves,
+so it needs no chapter code. Large learning rates diverge: the weights jump between huge values of
 both signs, which matplotlib draws as a solid wall of colour.
 """
 

@@ -3,8 +3,9 @@
 ``tools/execute_notebooks.py`` records every run in book/_execution_stats.json
 (``record``); the ``{execution-stats}`` directive on book/status.md turns that file
 into a table when the site is built (this module is also a Sphinx extension, loaded
-through ``sphinx.local_extensions`` in _config.yml). The notebooks themselves stay
-byte-for-byte reproducible: nothing about a run is written into them.
+through ``sphinx.local_extensions`` in _config.yml, which puts book/_ext on the path).
+The notebooks themselves stay byte-for-byte reproducible: nothing about a run is written
+into them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STATS = ROOT / "book" / "_execution_stats.json"
 PACKAGES = ("torch", "numpy", "matplotlib", "ipywidgets")
 COLUMNS = ("Chapter", "Status", "Time (s)", "Python", *PACKAGES)

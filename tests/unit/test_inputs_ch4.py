@@ -4,40 +4,10 @@ The chapters keep only the previews that teach (a divergence, say); the full
 bad-input checks live here, one function per chapter, on the chapter's own explorer.
 """
 
-import ast
 
-import matplotlib
-import nbformat
-from conftest import ROOT
-
-matplotlib.use("Agg")
-
-
-def test_ch4_inputs():
-    """Chapter 'loss-floor': build its explorer from the notebook's own code.
-
-    Runs the imports, the data cell and the folded cells that build the explorer
-    (tagged `plumbing`, drawing no figure), plus the function definitions of the cells between them
-    (`least_squares`), but not the chapter's slow training runs.
-    """
-    nb = nbformat.read(ROOT / "book/04-loss-floor/loss_floor.ipynb", as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"][1:]  # no Colab cell
-    built = next(i for i, c in enumerate(code) if "cl.Explorer(" in c.source)
-    ns = {}
-    for i, cell in enumerate(code[:built + 1]):
-        tree = ast.parse(cell.source)
-        wiring = ("plumbing" in cell.metadata.get("tags", [])
-                  and "plt." not in cell.source)  # not a folded figure
-        if i <= 1 or wiring:
-            exec(compile(tree, f"loss_floor cell {i + 1}", "exec"), ns)
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef):
-                try:  # a default may name a value of a skipped cell: not needed
-                    exec(compile(ast.Module([node], []), "def", "exec"), ns)
-                except NameError:
-                    pass
-    explorer = ns["explorer"]
+def test_ch4_inputs(chapter_explorer):
+    """Chapter 'loss-floor': its explorer, built by the notebook's own cells."""
+    explorer = chapter_explorer("04-loss-floor")
 
     expected = {
         (("lr", 0),): "learning rate must be a finite number above 0",

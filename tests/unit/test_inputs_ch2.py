@@ -4,29 +4,10 @@ One function per chapter. The chapters show one preview that teaches; the loops 
 bad values live here, so the chapters' visible code stays the lesson.
 """
 
-import contextlib
-import io
-import warnings
 
-import matplotlib
-import nbformat
-from conftest import ROOT
-
-
-def test_ch2_inputs():
-    # The chapter's own explorer: run its code cells, up to the one that builds the
-    # explorer, in one namespace (the Colab install cell is skipped).
-    path = ROOT / "book/02-xor-numpy-vs-pytorch/xor_numpy_vs_pytorch.ipynb"
-    cells = [c.source for c in nbformat.read(path, as_version=4).cells
-             if c.cell_type == "code"][1:]
-    upto = next(i for i, src in enumerate(cells) if "cl.Explorer(" in src)
-    matplotlib.use("agg")
-    namespace = {}
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore", UserWarning)  # plt.show() under agg
-        for src in cells[:upto + 1]:
-            exec(compile(src, str(path), "exec"), namespace)
-    explorer = namespace["explorer"]
+def test_ch2_inputs(chapter_explorer):
+    # The chapter's own explorer (tests/conftest.py: the notebook's cells up to it).
+    explorer = chapter_explorer("02-xor-numpy-vs-pytorch")
     refused = [
         ("lr", 0, "must be a finite number above 0"),
         ("lr", -0.3, "must be a finite number above 0"),
