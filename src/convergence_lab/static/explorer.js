@@ -1,14 +1,24 @@
-/* convergence_lab's website explorer: draws a recorded Explorer on a canvas.
+/* convergence_lab's explorer renderer: draws a recorded Explorer on a canvas.
    The same file for every chapter, inlined into each explorer's HTML output by
-   convergence_lab.static_explorer (which documents the data layout). No network:
-   the data is in the page, inflated by the browser's DecompressionStream. */
-var clExplorer = window.clExplorer || (window.clExplorer = function (root) {
+   convergence_lab.static_explorer, and the drawing half of the live figure in a
+   notebook (convergence_lab.live_view wraps it in an ES module for anywidget).
+   The byte format it decodes (header, int32 tables, int16 pool, frame rows) is
+   specified in convergence_lab/recording/format.py (before that module existed:
+   convergence_lab/static_explorer.py). No network: the data is in the page,
+   inflated by the browser's DecompressionStream.
+
+   The parts, each usable alone:
+     decode(buf)                 inflated blob -> {meta, frames, combos, arr}
+     arrays(pool, offsets)       arr(k): the k-th delta-coded array, decoded once
+     readState(id, controls, qs) the query string -> one value index per control
+     buildControls(id, controls, state, onMove) -> {panel, link, outputs}
+     drawFrame(ctx, bg, rows, t) one frame's rows [style, a, b, c] over the background;
+                                 t = {w, h, q, styles, texts, arr}. A frame may come from
+                                 a recording or from a live kernel.
+     settingUrl / syncUrl        the setting in the query string
+     makeStats(root)             root.clStats and the cl-drawn / cl-ready events */
+var clExplorer = window.clExplorer || (window.clExplorer = (function () {
   "use strict";
-  if (!root || root.dataset.ready || typeof DecompressionStream === "undefined") {
-    return;  // without DecompressionStream the fallback picture stays
-  }
-  root.dataset.ready = "1";
-  var id = root.dataset.explorer;
   var FONT = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif";
 
   function bytes(b64) {
@@ -16,28 +26,11 @@ var clExplorer = window.clExplorer || (window.clExplorer = function (root) {
     for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
     return out;
   }
-  var bg = new Image();
-  var bgReady = new Promise(function (ok, fail) { bg.onload = ok; bg.onerror = fail; });
-  bg.src = "data:image/png;base64," + root.querySelector(".cl-bg").textContent.trim();
-  var stream = new Blob([bytes(root.querySelector(".cl-blob").textContent)]).stream()
-    .pipeThrough(new DecompressionStream("deflate"));
-  Promise.all([new Response(stream).arrayBuffer(), bgReady]).then(function (r) {
-    start(r[0]);
-  }).catch(function (e) {
-    root.dataset.error = String(e);  // keep the fallback picture; never throw at the reader
-  });
 
-  function start(buf) {
-    var n = new DataView(buf).getUint32(0, true);
-    var meta = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
-    var i32 = new Int32Array(buf, 4 + n, meta.n_int32);
-    var pool = new Int16Array(buf, 4 + n + 4 * meta.n_int32, meta.n_int16);
-    var na = meta.n_arrays, nart = meta.n_artists, q = meta.q;
-    var offsets = i32.subarray(0, na + 1);
-    var frames = i32.subarray(na + 1, na + 1 + meta.n_frames * nart * 4);
-    var combos = i32.subarray(na + 1 + meta.n_frames * nart * 4);
+  // -- decoding -------------------------------------------------------------------
+  function arrays(pool, offsets) {  // undo the delta coding once per distinct array
     var cache = new Map();
-    function arr(k) {  // undo the delta coding once per distinct array
+    return function arr(k) {
       var a = cache.get(k);
       if (!a) {
         var src = pool.subarray(offsets[k], offsets[k + 1]), acc = 0;
@@ -46,21 +39,42 @@ var clExplorer = window.clExplorer || (window.clExplorer = function (root) {
         cache.set(k, a);
       }
       return a;
-    }
+    };
+  }
 
-    var controls = meta.controls, state = [], strides = [], s = 1;
-    for (var i = controls.length - 1; i >= 0; i--) { strides[i] = s; s *= controls[i].values.length; }
-    var params = new URLSearchParams(location.search);
+  function decode(buf) {
+    var n = new DataView(buf).getUint32(0, true);
+    var meta = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
+    var i32 = new Int32Array(buf, 4 + n, meta.n_int32);
+    var pool = new Int16Array(buf, 4 + n + 4 * meta.n_int32, meta.n_int16);
+    var na = meta.n_arrays, nart = meta.n_artists;
+    var offsets = i32.subarray(0, na + 1);
+    var frames = i32.subarray(na + 1, na + 1 + meta.n_frames * nart * 4);
+    var combos = i32.subarray(na + 1 + meta.n_frames * nart * 4);
+    return {meta: meta, frames: frames, combos: combos, arr: arrays(pool, offsets)};
+  }
+
+  // -- state ----------------------------------------------------------------------
+  function readState(id, controls, search) {
+    var params = new URLSearchParams(search), state = [];
     controls.forEach(function (c, i) {
       var v = params.get(id + "." + c.name), k = v === null ? -1 : c.values.indexOf(v);
       state[i] = k >= 0 ? k : c.default;
     });
+    return state;
+  }
 
-    var canvas = document.createElement("canvas");
-    canvas.width = meta.w; canvas.height = meta.h;
-    canvas.style.maxWidth = "100%"; canvas.style.height = "auto"; canvas.style.display = "block";
-    canvas.setAttribute("role", "img");
-    var ctx = canvas.getContext("2d");
+  function comboOf(controls, state) {
+    var combo = 0, s = 1;
+    for (var i = controls.length - 1; i >= 0; i--) {
+      combo += state[i] * s;
+      s *= controls[i].values.length;
+    }
+    return combo;
+  }
+
+  // -- controls -------------------------------------------------------------------
+  function buildControls(id, controls, state, onMove) {
     var panel = document.createElement("div");
     panel.className = "cl-controls";
     panel.style.cssText = "display:flex;flex-wrap:wrap;gap:0.3em 1.5em;margin:0.4em 0;font-size:0.9em";
@@ -79,16 +93,16 @@ var clExplorer = window.clExplorer || (window.clExplorer = function (root) {
         input = document.createElement("input");
         input.type = "range"; input.min = 0; input.max = c.values.length - 1; input.step = 1;
         input.value = state[i];
-        input.addEventListener("input", function (ev) { state[i] = +input.value; moved(ev); });
+        input.addEventListener("input", function (ev) { state[i] = +input.value; onMove(ev); });
       } else if (c.kind === "select") {
         input = document.createElement("select");
         c.values.forEach(function (v, k) { input.add(new Option(v, String(k))); });
         input.value = String(state[i]);
-        input.addEventListener("change", function (ev) { state[i] = +input.value; moved(ev); });
+        input.addEventListener("change", function (ev) { state[i] = +input.value; onMove(ev); });
       } else if (c.kind === "checkbox") {
         input = document.createElement("input");
         input.type = "checkbox"; input.checked = state[i] === 1;
-        input.addEventListener("change", function (ev) { state[i] = input.checked ? 1 : 0; moved(ev); });
+        input.addEventListener("change", function (ev) { state[i] = input.checked ? 1 : 0; onMove(ev); });
       } else {
         input = document.createElement("span");
         input.textContent = c.values[0] + " (fixed here)";
@@ -111,151 +125,231 @@ var clExplorer = window.clExplorer || (window.clExplorer = function (root) {
     panel.addEventListener("keydown", function (ev) {
       if (/^(Arrow|Page|Home$|End$| $)/.test(ev.key)) ev.stopPropagation();
     });
+    return {panel: panel, link: link, outputs: outputs};
+  }
 
-    function readouts() {
-      controls.forEach(function (c, i) {
-        var o = outputs[i];
-        if (o.out) {
-          o.out.value = c.values[state[i]];
-          o.input.setAttribute("aria-valuetext", c.label + " " + c.values[state[i]]);
-        }
-      });
-      canvas.setAttribute("aria-label", "figure for " + controls.map(function (c, i) {
-        return c.label + " " + c.values[state[i]];
-      }).join(", "));
-    }
+  function readouts(canvas, controls, outputs, state) {
+    controls.forEach(function (c, i) {
+      var o = outputs[i];
+      if (o.out) {
+        o.out.value = c.values[state[i]];
+        o.input.setAttribute("aria-valuetext", c.label + " " + c.values[state[i]]);
+      }
+    });
+    canvas.setAttribute("aria-label", "figure for " + controls.map(function (c, i) {
+      return c.label + " " + c.values[state[i]];
+    }).join(", "));
+  }
 
-    function drawLine(st, row) {
-      var xs = arr(row[1]), ys = arr(row[2]), br = row[3] >= 0 ? arr(row[3]) : null;
-      var n = xs.length, c = st.clip;
-      ctx.save();
-      ctx.beginPath(); ctx.rect(c[0], c[1], c[2] - c[0], c[3] - c[1]); ctx.clip();
-      if (st.lw > 0 && n > 1) {
-        ctx.beginPath();
-        var b = 0, next = br ? br[0] : 0;
-        for (var i = 0; i < n; i++) {
-          if (i === next) {
-            ctx.moveTo(xs[i] / q, ys[i] / q);
-            b++; next = br && b < br.length ? br[b] : -1;
-          } else {
-            ctx.lineTo(xs[i] / q, ys[i] / q);
-          }
-        }
-        ctx.lineWidth = st.lw; ctx.strokeStyle = st.c;
-        ctx.lineCap = st.cap || "butt"; ctx.lineJoin = st.join || "round";
-        ctx.setLineDash(st.dash || []);
-        ctx.stroke();
-      }
-      if (st.m) {
-        var r = st.m === "." ? st.ms / 4 : st.ms / 2;
-        ctx.fillStyle = st.mc; ctx.beginPath();
-        for (var j = 0; j < n; j++) {
-          var x = xs[j] / q, y = ys[j] / q;
-          if (st.m === "s") { ctx.rect(x - r, y - r, 2 * r, 2 * r); continue; }
-          ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI);
-        }
-        ctx.fill();
-      }
-      ctx.restore();
-    }
+  // -- drawing --------------------------------------------------------------------
+  function makeCanvas(w, h) {
+    var canvas = document.createElement("canvas");
+    canvas.width = w; canvas.height = h;
+    canvas.style.maxWidth = "100%"; canvas.style.height = "auto"; canvas.style.display = "block";
+    canvas.setAttribute("role", "img");
+    return canvas;
+  }
 
-    var BASE = {top: "top", bottom: "bottom", center: "middle", center_baseline: "middle",
-                baseline: "alphabetic"};
-    function drawText(st, text, x, y) {
-      var lines = text.split("\n"), lh = st.fs * st.ls, h = lh * (lines.length - 1);
-      var base = BASE[st.va] || "alphabetic";
-      ctx.save();
-      ctx.translate(x, y);
-      if (st.rot) ctx.rotate(-st.rot * Math.PI / 180);
-      ctx.font = st.fw + " " + st.fs + "px " + FONT;
-      ctx.textAlign = st.ha === "center" ? "center" : st.ha === "right" ? "right" : "left";
-      ctx.textBaseline = base;
-      var y0 = base === "top" ? 0 : base === "middle" ? -h / 2 : -h;
-      if (st.box) {
-        var w = Math.max.apply(null, lines.map(function (t) { return ctx.measureText(t).width; }));
-        var left = ctx.textAlign === "center" ? -w / 2 : ctx.textAlign === "right" ? -w : 0;
-        var top = base === "top" ? 0 : base === "middle" ? -(h + st.fs) / 2
-          : base === "bottom" ? -(h + st.fs) : -(h + 0.8 * st.fs);
-        var p = st.box.pad;
-        ctx.beginPath();
-        if (ctx.roundRect) ctx.roundRect(left - p, top - p, w + 2 * p, h + st.fs + 2 * p, p);
-        else ctx.rect(left - p, top - p, w + 2 * p, h + st.fs + 2 * p);
-        ctx.fillStyle = st.box.fc; ctx.fill();
-        ctx.lineWidth = st.box.lw; ctx.strokeStyle = st.box.ec; ctx.stroke();
+  function drawLine(ctx, st, xs, ys, br, q) {
+    var n = xs.length, c = st.clip;
+    ctx.save();
+    ctx.beginPath(); ctx.rect(c[0], c[1], c[2] - c[0], c[3] - c[1]); ctx.clip();
+    if (st.lw > 0 && n > 1) {
+      ctx.beginPath();
+      var b = 0, next = br ? br[0] : 0;
+      for (var i = 0; i < n; i++) {
+        if (i === next) {
+          ctx.moveTo(xs[i] / q, ys[i] / q);
+          b++; next = br && b < br.length ? br[b] : -1;
+        } else {
+          ctx.lineTo(xs[i] / q, ys[i] / q);
+        }
       }
-      ctx.fillStyle = st.c;
-      lines.forEach(function (t, i) { ctx.fillText(t, 0, y0 + i * lh); });
-      ctx.restore();
+      ctx.lineWidth = st.lw; ctx.strokeStyle = st.c;
+      ctx.lineCap = st.cap || "butt"; ctx.lineJoin = st.join || "round";
+      ctx.setLineDash(st.dash || []);
+      ctx.stroke();
     }
+    if (st.m) {
+      var r = st.m === "." ? st.ms / 4 : st.ms / 2;
+      ctx.fillStyle = st.mc; ctx.beginPath();
+      for (var j = 0; j < n; j++) {
+        var x = xs[j] / q, y = ys[j] / q;
+        if (st.m === "s") { ctx.rect(x - r, y - r, 2 * r, 2 * r); continue; }
+        ctx.moveTo(x + r, y); ctx.arc(x, y, r, 0, 2 * Math.PI);
+      }
+      ctx.fill();
+    }
+    ctx.restore();
+  }
+
+  var BASE = {top: "top", bottom: "bottom", center: "middle", center_baseline: "middle",
+              baseline: "alphabetic"};
+  function drawText(ctx, st, text, x, y) {
+    var lines = text.split("\n"), lh = st.fs * st.ls, h = lh * (lines.length - 1);
+    var base = BASE[st.va] || "alphabetic";
+    ctx.save();
+    ctx.translate(x, y);
+    if (st.rot) ctx.rotate(-st.rot * Math.PI / 180);
+    ctx.font = st.fw + " " + st.fs + "px " + FONT;
+    ctx.textAlign = st.ha === "center" ? "center" : st.ha === "right" ? "right" : "left";
+    ctx.textBaseline = base;
+    var y0 = base === "top" ? 0 : base === "middle" ? -h / 2 : -h;
+    if (st.box) {
+      var w = Math.max.apply(null, lines.map(function (t) { return ctx.measureText(t).width; }));
+      var left = ctx.textAlign === "center" ? -w / 2 : ctx.textAlign === "right" ? -w : 0;
+      var top = base === "top" ? 0 : base === "middle" ? -(h + st.fs) / 2
+        : base === "bottom" ? -(h + st.fs) : -(h + 0.8 * st.fs);
+      var p = st.box.pad;
+      ctx.beginPath();
+      if (ctx.roundRect) ctx.roundRect(left - p, top - p, w + 2 * p, h + st.fs + 2 * p, p);
+      else ctx.rect(left - p, top - p, w + 2 * p, h + st.fs + 2 * p);
+      ctx.fillStyle = st.box.fc; ctx.fill();
+      ctx.lineWidth = st.box.lw; ctx.strokeStyle = st.box.ec; ctx.stroke();
+    }
+    ctx.fillStyle = st.c;
+    lines.forEach(function (t, i) { ctx.fillText(t, 0, y0 + i * lh); });
+    ctx.restore();
+  }
+
+  // rows: a flat int array of [style, a, b, c] per moving artist (style < 0: hidden).
+  // A line's a, b, c are array numbers (x, y, sub-path starts or -1); a text's are its
+  // text number and position, in 1/q px.
+  function drawFrame(ctx, bg, rows, t) {
+    var arr = t.arr, q = t.q;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, t.w, t.h);
+    ctx.drawImage(bg, 0, 0);
+    for (var at = 0; at + 3 < rows.length; at += 4) {
+      if (rows[at] < 0) continue;
+      var st = t.styles[rows[at]];
+      if (st.k === "line") {
+        drawLine(ctx, st, arr(rows[at + 1]), arr(rows[at + 2]),
+                 rows[at + 3] >= 0 ? arr(rows[at + 3]) : null, q);
+      } else {
+        drawText(ctx, st, t.texts[rows[at + 1]], rows[at + 2] / q, rows[at + 3] / q);
+      }
+    }
+  }
+
+  // -- the URL --------------------------------------------------------------------
+  // The setting lives in the query string (the # part is the page's section links),
+  // under keys namespaced by this explorer's id; defaults are left out.
+  function settingUrl(id, controls, state) {
+    var p = new URLSearchParams(location.search);
+    controls.forEach(function (c, i) {
+      var key = id + "." + c.name;
+      if (state[i] === c.default) p.delete(key); else p.set(key, c.values[state[i]]);
+    });
+    var qs = p.toString();
+    return location.pathname + (qs ? "?" + qs : "") + location.hash;
+  }
+
+  function syncUrl(link, url, inNotebook) {
+    link.href = url;
+    if (inNotebook) return;  // a notebook's URL belongs to JupyterLab
+    try { history.replaceState(history.state, "", url); } catch (e) { /* e.g. sandboxed */ }
+  }
+
+  // -- stats ----------------------------------------------------------------------
+  // root.clStats: the first frame's time and every move's input-to-frame time (ms);
+  // each move also fires "cl-drawn" (detail: ms), the first frame "cl-ready".
+  function makeStats(root) {
+    var stats = root.clStats = {first: 0, moves: [], draws: 0};
+    return {
+      stats: stats,
+      drawn: function (t0) {  // after a draw: time to the frame that shows it
+        stats.draws++;
+        requestAnimationFrame(function () {  // the frame that shows the drawing has begun
+          var ms = performance.now() - t0;
+          stats.moves.push(ms);
+          root.dispatchEvent(new CustomEvent("cl-drawn", {detail: ms}));
+        });
+      },
+      ready: function () {
+        requestAnimationFrame(function () {
+          stats.first = performance.now();
+          root.dataset.rendered = "1";
+          root.dispatchEvent(new CustomEvent("cl-ready"));
+        });
+      }
+    };
+  }
+
+  // -- a recorded explorer --------------------------------------------------------
+  function start(root, buf, bg) {
+    var id = root.dataset.explorer;
+    var data = decode(buf), meta = data.meta, controls = meta.controls;
+    var nart = meta.n_artists;
+    var tables = {w: meta.w, h: meta.h, q: meta.q, styles: meta.styles, texts: meta.texts,
+                  arr: data.arr};
+    var state = readState(id, controls, location.search);
+    var canvas = makeCanvas(meta.w, meta.h);
+    var ctx = canvas.getContext("2d");
+    var ui = buildControls(id, controls, state, moved);
+    var link = ui.link;
 
     function render() {
-      var combo = 0;
-      for (var i = 0; i < controls.length; i++) combo += state[i] * strides[i];
-      var f = combos[combo];
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
-      ctx.clearRect(0, 0, meta.w, meta.h);
-      ctx.drawImage(bg, 0, 0);
-      for (var j = 0; j < nart; j++) {
-        var at = (f * nart + j) * 4, row = frames.subarray(at, at + 4);
-        if (row[0] < 0) continue;
-        var st = meta.styles[row[0]];
-        if (st.k === "line") drawLine(st, row);
-        else drawText(st, meta.texts[row[1]], row[2] / q, row[3] / q);
-      }
+      var f = data.combos[comboOf(controls, state)];
+      drawFrame(ctx, bg, data.frames.subarray(f * nart * 4, (f + 1) * nart * 4), tables);
       root.dataset.frame = f;
     }
 
-    // The setting lives in the query string (the # part is the page's section links),
-    // under keys namespaced by this explorer's id; defaults are left out.
-    function settingUrl() {
-      var p = new URLSearchParams(location.search);
-      controls.forEach(function (c, i) {
-        var key = id + "." + c.name;
-        if (state[i] === c.default) p.delete(key); else p.set(key, c.values[state[i]]);
-      });
-      var qs = p.toString();
-      return location.pathname + (qs ? "?" + qs : "") + location.hash;
-    }
     var inNotebook = !!root.closest(".jp-OutputArea, .output_area, .jp-Notebook");
     // In a notebook the page's URL is the notebook server's: a link to it shares nothing.
     if (inNotebook) link.style.display = "none";
     var timer = 0;
-    function writeUrl() {
-      var url = settingUrl();
-      link.href = url;
-      if (inNotebook) return;  // a notebook's URL belongs to JupyterLab
-      try { history.replaceState(history.state, "", url); } catch (e) { /* e.g. sandboxed */ }
-    }
+    function writeUrl() { syncUrl(link, settingUrl(id, controls, state), inNotebook); }
 
-    var stats = root.clStats = {first: 0, moves: [], draws: 0};
+    var stats = makeStats(root);
     function moved(ev) {
       var t0 = ev && ev.timeStamp ? ev.timeStamp : performance.now();
       render();
-      readouts();
-      stats.draws++;
+      readouts(canvas, controls, ui.outputs, state);
       clearTimeout(timer);
       timer = setTimeout(writeUrl, 150);  // browsers throttle a burst of replaceState calls
-      requestAnimationFrame(function () {  // the frame that shows the drawing has begun
-        var ms = performance.now() - t0;
-        stats.moves.push(ms);
-        root.dispatchEvent(new CustomEvent("cl-drawn", {detail: ms}));
-      });
+      stats.drawn(t0);
     }
 
-    readouts();
+    readouts(canvas, controls, ui.outputs, state);
     render();
-    link.href = settingUrl();
+    link.href = settingUrl(id, controls, state);
     var fallback = root.querySelector(".cl-fallback");
     root.insertBefore(canvas, fallback);
-    root.insertBefore(panel, fallback);
+    root.insertBefore(ui.panel, fallback);
     fallback.hidden = true;
     fallback.style.display = "none";
     var note = root.querySelector(".cl-grid-note");
     if (note) { note.hidden = false; note.style.cssText = "font-size:0.8em;margin:0"; }
-    requestAnimationFrame(function () {
-      stats.first = performance.now();
-      root.dataset.rendered = "1";
-      root.dispatchEvent(new CustomEvent("cl-ready"));
+    stats.ready();
+  }
+
+  function clExplorer(root) {
+    if (!root || root.dataset.ready || typeof DecompressionStream === "undefined") {
+      return;  // without DecompressionStream the fallback picture stays
+    }
+    root.dataset.ready = "1";
+    var bg = new Image();
+    var bgReady = new Promise(function (ok, fail) { bg.onload = ok; bg.onerror = fail; });
+    bg.src = "data:image/png;base64," + root.querySelector(".cl-bg").textContent.trim();
+    var stream = new Blob([bytes(root.querySelector(".cl-blob").textContent)]).stream()
+      .pipeThrough(new DecompressionStream("deflate"));
+    Promise.all([new Response(stream).arrayBuffer(), bgReady]).then(function (r) {
+      start(root, r[0], bg);
+    }).catch(function (e) {
+      root.dataset.error = String(e);  // keep the fallback picture; never throw at the reader
     });
   }
-});
+
+  // The parts, for the live figure (convergence_lab.live_view) and for tests.
+  clExplorer.decode = decode;
+  clExplorer.arrays = arrays;
+  clExplorer.readState = readState;
+  clExplorer.buildControls = buildControls;
+  clExplorer.makeCanvas = makeCanvas;
+  clExplorer.drawFrame = drawFrame;
+  clExplorer.settingUrl = settingUrl;
+  clExplorer.syncUrl = syncUrl;
+  clExplorer.makeStats = makeStats;
+  return clExplorer;
+})());
