@@ -28,7 +28,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from convergence_lab.static_explorer import CANVAS_HASH_JS
+from convergence_lab.recording import CANVAS_HASH_JS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -49,7 +49,7 @@ def page_for(html: str) -> Path:
 def recorded_page(notebook: str | None):
     """Record the demo (or a notebook's explorer); return (page, seconds, bytes)."""
     sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT / "benchmarks")]
-    from convergence_lab import static_explorer
+    from convergence_lab import recording as static_explorer
 
     if notebook:
         from bench_explorer import chapter_namespace
