@@ -274,3 +274,48 @@ def test_explorer_checks_values_from_each_control_before_draw():
     assert ex.message == "The initial w must be a finite number, got nan."
     ex.render(N=50)  # beyond the slider's maximum, but a valid value
     assert ex.message == ""
+
+
+# -- the public surface the recorder, the live check and a live view use ------------------
+def test_apply_checks_draws_and_returns_the_refusal_as_a_message():
+    ex = make()
+    assert ex.apply({"lr": 0.5}) == ""
+    assert ex.artists["title"].get_text() == "lr=0.5 n=5 flag=False"  # missing: current
+    assert ex.values["lr"] == pytest.approx(1e-2) and ex.message == ""  # left alone
+    assert ex.apply({"n": 1}).startswith("The n must be at least 2")
+    assert ex.apply({"speed": 3}) == "Unknown setting(s): speed."
+    assert ex.message == ""  # apply draws nothing on the canvas and keeps no message
+
+
+def test_moving_artists_and_the_message_artist_are_public():
+    ex = make()
+    assert ex.moving == [ex.artists["line"], ex.artists["title"]]
+    ex.moving.clear()  # a copy: the explorer's own list is untouched
+    assert len(ex.moving) == 2
+    ex.render(n=1)
+    assert "at least 2" in ex.message_artist.get_text()
+
+
+def test_background_and_current_pngs():
+    ex = make()
+    frame = ex.render()
+    assert ex.png() == frame
+    background = ex.background_png()
+    assert background[:4] == b"\x89PNG" and background != frame
+    assert ex.render() == frame
+
+
+def test_widgets_box_has_one_widget_per_control_and_the_figure_on_request():
+    ex = make()
+    assert [type(w).__name__ for w in ex.widgets().children] == [
+        "FloatLogSlider", "IntSlider", "Checkbox"]
+    box = ex.widgets(live_image=True)
+    assert type(box.children[-1]).__name__ == "Image" and box.children[-1].value == ex.render()
+
+
+def test_the_live_explorer_records_nothing_and_the_chapters_explorer_records():
+    from convergence_lab.explorer import LiveExplorer
+
+    live = LiveExplorer(setup, draw, CONTROLS, layout=(1, 1), figsize=(4, 3), web_grid={})
+    assert not hasattr(live, "recording")
+    assert issubclass(cl.Explorer, LiveExplorer) and hasattr(cl.Explorer, "recording")

@@ -276,3 +276,54 @@ def test_check_against_live_passes_on_a_true_recording_and_catches_a_changed_dra
                                               art["line"].set_ydata(art["line"].get_ydata() + 1))
     with pytest.raises(AssertionError, match="px off"):
         recording.check_against_live(ex, rec, every=7)
+
+
+def test_frame_encoder_gives_one_frame_with_the_rows_a_recording_stores(recorded):
+    ex, rec = recorded
+    data = recording.decode(rec.html)
+    encoder = recording.FrameEncoder(ex)
+    assert (encoder.width, encoder.height, encoder.q) == (
+        data["meta"]["w"], data["meta"]["h"], data["meta"]["q"])
+    grids = {n: c.web_values() for n, c in CONTROLS.items()}
+    for values in [{"lr": 1e-2, "n": 5, "flag": True},
+                   {"lr": 1e-4, "n": 3, "flag": True}]:  # the second is refused
+        index = [grids[n].index(values[n]) for n in CONTROLS]
+        k = int(np.ravel_multi_index(index, [len(g) for g in grids.values()]))
+        stored = data["frames"][data["combos"][k]]
+        frame = encoder.encode(ex.apply(values))
+        assert frame.rows.shape == stored.shape == (len(ex.moving) + 1, 4)
+        for row, want in zip(frame.rows, stored, strict=True):
+            assert (row[0] < 0) == (want[0] < 0)
+            if row[0] < 0:
+                continue
+            style = frame.styles[row[0]]
+            assert style == data["meta"]["styles"][want[0]]
+            if style["k"] == "line":  # the same coordinates
+                for i in (1, 2):
+                    assert np.array_equal(frame.arrays[row[i]], data["arrays"][want[i]])
+            else:
+                assert frame.texts[row[1]] == data["meta"]["texts"][want[1]]
+                assert list(row[2:]) == list(want[2:])
+    ex.render()
+
+
+def test_pack_and_unpack_follow_the_written_layout():
+    import json
+    import struct
+    import zlib
+
+    from convergence_lab.recording import format as fmt
+
+    pool = [np.array([5, 1, 1], dtype="<i2"), np.array([-2], dtype="<i2")]
+    frames = [np.array([[0, 0, 1, -1], [-1, -1, -1, -1]], dtype="<i4").tobytes()]
+    meta = {"v": 1, "n_arrays": 2, "n_frames": 1, "n_artists": 2, "n_combos": 3}
+    blob = fmt.pack(meta, pool, frames, np.array([0, 0, 0], dtype="<i4"))
+    raw = zlib.decompress(blob)
+    (n,) = struct.unpack("<I", raw[:4])
+    assert n % 4 == 0 and json.loads(raw[4:4 + n]) == meta  # n_int32, n_int16 added
+    assert meta["n_int32"] == 3 + 8 + 3 and meta["n_int16"] == 4
+    assert np.array_equal(np.frombuffer(raw, "<i4", 3, 4 + n), [0, 3, 4])  # offsets
+    assert len(raw) == 4 + n + 4 * 14 + 2 * 4
+    out = fmt.unpack(blob)
+    assert [list(a) for a in out["arrays"]] == [[5, 6, 7], [-2]]  # deltas summed
+    assert out["frames"].shape == (1, 2, 4) and list(out["combos"]) == [0, 0, 0]
