@@ -1,10 +1,5 @@
-"""Clipping a recorded line to its axes, in pixel coordinates.
-
-A diverged run jumps between huge values; matplotlib, which clips at draw time,
-joins them with near-vertical segments that paint a solid wall. The recording keeps
-only what lies inside an axes box (plus a margin): a line that leaves is cut at the
-edge, so a diverged line visibly leaves the axes and stops.
-"""
+"""Clipping a recorded line to its axes box, in pixel coordinates (``clip_polyline``),
+with the Liang-Barsky segment clip it uses (``segment_in_box``, ``cut``)."""
 
 from __future__ import annotations
 
