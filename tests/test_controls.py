@@ -78,7 +78,7 @@ def test_a_learning_rate_says_why_by_its_flag_not_its_label():
 
 
 def test_a_learning_rate_label_without_the_flag_is_deprecated():
-    with pytest.warns(DeprecationWarning, match="learning_rate=True"):
+    with pytest.warns(PendingDeprecationWarning, match="learning_rate=True"):
         sniffed = cl.log_slider("NumPy lr", 0.3, 0.1, 1.0)
     assert sniffed.learning_rate is True
     with warnings.catch_warnings():

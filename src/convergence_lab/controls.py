@@ -385,15 +385,17 @@ def log_slider(description, default, min, max, step=0.1, *,  # noqa: A002 - mirr
     never moves the parameters, a negative one climbs the loss).
 
     Deprecated: without ``learning_rate``, a label saying "learning rate" or ending in
-    "lr" still marks a learning rate, with a DeprecationWarning (until every chapter
-    passes the flag).
+    "lr" still marks a learning rate (until every chapter passes the flag). It warns
+    with a PendingDeprecationWarning, which tests show and a notebook does not, so a
+    chapter's outputs stay as they are meanwhile.
     """
     if learning_rate is None:
         learning_rate = _says_learning_rate(description)
         if learning_rate:
             warnings.warn(
                 f"log_slider({description!r}, ...): pass learning_rate=True; the label "
-                "will no longer mark a learning rate.", DeprecationWarning, stacklevel=2)
+                "will no longer mark a learning rate.", PendingDeprecationWarning,
+                stacklevel=2)
     return LogSlider(description, float(default), float(min), float(max), step,
                      learning_rate=bool(learning_rate))
 
