@@ -29,7 +29,7 @@ from pathlib import Path
 from browser import launch
 from playwright.sync_api import sync_playwright
 
-from convergence_lab.static_explorer import CANVAS_HASH_JS
+from convergence_lab.recording import CANVAS_HASH_JS
 
 MEDIAN_BUDGET, WORST_BUDGET = 16.0, 50.0
 
@@ -45,7 +45,7 @@ def page_for(html: str) -> Path:
 
 def recorded_page(notebook: str | None):
     """Record the demo (or a notebook's explorer); return (page, seconds, bytes)."""
-    from convergence_lab import static_explorer
+    from convergence_lab import recording as static_explorer
 
     if notebook:
         from bench_explorer import chapter_namespace

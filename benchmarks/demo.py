@@ -68,7 +68,8 @@ def controls(n_lr_steps=0.5):
     return {
         "batch_size": cl.choice("batch size", BATCHES, 100),
         "scale": cl.choice("input scale (std)", SCALES, 100),
-        "lr": cl.log_slider("learning rate", 1e-2, 1e-6, 1e2, step=n_lr_steps),
+        "lr": cl.log_slider("learning rate", 1e-2, 1e-6, 1e2, step=n_lr_steps,
+                            learning_rate=True),
         "init": cl.choice("initial weights", INITS, "PyTorch default"),
         "optimizer": cl.choice("optimizer", OPTIMIZERS, "RMSprop"),
         "fix_shape": cl.toggle("reshape the target (the fix)", False),

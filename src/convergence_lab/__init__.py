@@ -6,17 +6,10 @@ recorded training loop, batched sweeps, plots, slider explorers and input checks
 """
 
 from .checkup import CHECKS, Finding, Report, checkup
+from .controls import choice, int_slider, log_slider, slider, toggle
 from .data import linear_data, parity_data
 from .errors import LessonInputError
-from .explorer import (
-    Explorer,
-    choice,
-    grid_index,
-    int_slider,
-    log_slider,
-    slider,
-    toggle,
-)
+from .explorer import grid_index
 from .notebook import setup_notebook, verdict
 from .plots import (
     COLORS,
@@ -27,6 +20,7 @@ from .plots import (
     outcome_map,
     plot_trace,
 )
+from .recorded import Explorer
 from .shapes import shape_guard
 from .sweep import sweep
 from .training import record_training
@@ -38,7 +32,8 @@ __all__ = [
     "Report", "checkup",
     "choice", "correctness_key", "correctness_strip", "grid_index", "int_slider",
     "linear_data", "log_slider", "outcome_map", "parity_data", "plot_trace",
-    "record_training", "setup_notebook", "shape_guard", "slider", "sweep", "toggle", "verdict",
+    "record_training", "setup_notebook", "shape_guard", "slider", "sweep", "toggle",
+    "verdict",
 ]
 # The book's release: every notebook's Colab cell installs the tag v<__version__>.
 # Bump it only through a release (README: "Cut a release").

@@ -1,6 +1,6 @@
-"""Slider explorers that also leave a plain figure.
+"""Slider explorers that also leave a plain figure: the live (kernel-side) explorer.
 
-An :class:`Explorer` owns one matplotlib figure. The chapter gives it two functions:
+A :class:`LiveExplorer` owns one matplotlib figure. The chapter gives it two functions:
 ``setup(axes)`` draws the fixed frame (limits, labels, reference lines) once and
 returns the artists that move; ``draw(artists, **values)`` computes a run and updates
 those artists. Only the moving artists are redrawn per slider move (blitting), which
@@ -10,155 +10,46 @@ redraw alone takes about 50 ms.
 ``show()`` displays the figure for the defaults as an ordinary PNG output (what the
 website, nbval and a reader without a kernel see), then the sliders; each slider move
 replaces that output in place. Bad input never raises in a reader's face:
-:class:`LessonInputError` from ``draw`` becomes a message drawn on the figure.
+:class:`LessonInputError` from a control's check or from ``draw`` becomes a message
+drawn on the figure.
 
-With ``web_grid`` (a mapping, ``{}`` for the controls' own steps) the explorer is also
-recorded for the website (see :mod:`convergence_lab.static_explorer`): ``show()`` then
-displays the recording (a canvas explorer that moves without a kernel, with a PNG of
-the defaults for places where scripts do not run), and below it the live sliders with
-their figure inside the widget box, so a page without a kernel shows only the recording.
+What other modules may use (nothing outside this module touches its private names):
+``apply(values)`` (check, draw, and the refusal as a message), ``moving`` and
+``message_artist`` (what a frame consists of), ``background_png()`` and ``png()``,
+``widgets()`` (the control box), plus ``render``, ``update``, ``preview``, ``show``.
+
+The chapters' :class:`convergence_lab.Explorer` (:mod:`convergence_lab.recorded`) is
+this explorer plus the website recording over ``web_grid``.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import textwrap
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 import PIL.Image
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .errors import LessonInputError, check_int, check_learning_rate
+from .controls import Control
+from .errors import LessonInputError
 from .plots import COLORS, FIGSIZE, new_figure
 
-__all__ = [
-    "Control", "log_slider", "slider", "int_slider", "choice", "toggle", "Explorer", "grid_index",
-]
+__all__ = ["LiveExplorer", "grid_index"]
 
 
-@dataclass(frozen=True)
-class Control:
-    """A description of one slider or switch, independent of the widget library."""
-
-    kind: str
-    description: str
-    default: object
-    min: float | None = None
-    max: float | None = None
-    step: float | None = None
-    options: tuple = ()
-    why: str = ""  # said when a value is refused, e.g. why an int slider starts at 2
-
-    def validate(self, name: str) -> None:
-        if self.kind in ("log", "float", "int"):
-            if not (self.min < self.max):
-                raise ValueError(f"control {name!r}: min must be below max")
-            if not (self.min <= self.default <= self.max):
-                raise ValueError(f"control {name!r}: default {self.default} is outside its range")
-            if self.kind == "log" and self.min <= 0:
-                raise ValueError(f"control {name!r}: a log slider needs min > 0")
-        elif self.kind == "choice" and self.default not in self.options:
-            raise ValueError(f"control {name!r}: default {self.default!r} is not an option")
-
-    def widget(self):
-        """The ipywidgets control; only API shared by ipywidgets 7.7 (Colab) and 8.
-
-        Labels keep their natural width (``description_width: initial``) and a
-        dropdown is made wide enough for its label and longest option, so no label
-        is cut short ("initial wei..."). Log sliders read out in exponent notation:
-        the frontend formats the readout itself (d3-format), and a fixed-point
-        format there shows 1e-6 as a cut-off ``0.0000010(``.
-        """
-        import ipywidgets as w
-
-        style = {"description_width": "initial"}
-        common = {"description": self.description, "continuous_update": False,
-                  "style": style}
-        if self.kind == "log":
-            low, high, step = log_exponents(self.min, self.max, self.step or 0.1)
-            return w.FloatLogSlider(value=self.default, base=10, min=low, max=high,
-                                    step=step, readout_format=LOG_READOUT, **common)
-        if self.kind == "float":
-            return w.FloatSlider(value=self.default, min=self.min, max=self.max,
-                                 step=self.step or (self.max - self.min) / 100, **common)
-        if self.kind == "int":
-            return w.IntSlider(value=self.default, min=self.min, max=self.max,
-                               step=self.step or 1, **common)
-        if self.kind == "choice":
-            return w.Dropdown(options=list(self.options), value=self.default,
-                              description=self.description, style=style,
-                              layout={"width": dropdown_width(self.description, self.options)})
-        # indent=False: the label sits right of the box at its full length, instead
-        # of in what is left of a row whose left part is kept for a description.
-        return w.Checkbox(value=bool(self.default), description=self.description,
-                          indent=False, layout={"width": "auto"})
-
-
-# A readout legible at every value, from 1e-8 to 1e3: "1.00e-6", "3.16e-2".
-LOG_READOUT = ".2e"
-
-
-def log_exponents(low: float, high: float, step: float) -> tuple[float, float, float]:
-    """A log slider's exponent range and step, such that its top value is reachable.
-
-    Exponents are rounded to 4 decimals (exact enough, and a short widget repr).
-    ipywidgets 7's slider (jQuery UI, Colab) recomputes its top as
-    ``round((max - min) / step) * step + min`` and drops a whole step when round-off
-    puts that above ``max``: 3e-5 to 3 in half decades then stops at 0.949. So when
-    the range is a whole number of steps, ``max`` is that very sum.
-    """
-    low = round(float(np.log10(low)), 4)
-    high = round(float(np.log10(high)), 4)
-    step = round(float(step), 4)
-    steps = round((high - low) / step)
-    if abs(low + steps * step - high) < 1e-6:
-        high = low + steps * step
-    return low, high, step
-
-
-def dropdown_width(description: str, options) -> str:
-    """A CSS width that fits the label and the longest option, and never less than
-    the 300 px ipywidgets gives a control by default."""
-    chars = len(description) + max((len(str(o)) for o in options), default=0)
-    # About 0.6 em per character of the UI font, plus the arrow and the gaps.
-    return f"max(300px, {0.6 * chars + 4:.1f}em)"
-
-
-def log_slider(description, default, min, max, step=0.1):  # noqa: A002 - mirrors ipywidgets
-    """A slider over powers of ten (for learning rates); ``step`` is in decades."""
-    return Control("log", description, float(default), float(min), float(max), step)
-
-
-def slider(description, default, min, max, step=None):  # noqa: A002
-    return Control("float", description, float(default), float(min), float(max), step)
-
-
-def int_slider(description, default, min, max, step=1, why=""):  # noqa: A002
-    """A whole-number slider; ``why`` says why smaller values make no sense, if asked."""
-    return Control("int", description, int(default), int(min), int(max), step, why=why)
-
-
-def choice(description, options, default):
-    return Control("choice", description, default, options=tuple(options))
-
-
-def toggle(description, default=False):
-    return Control("bool", description, bool(default))
-
-
-class Explorer:
+class LiveExplorer:
     """Sliders over a chapter's ``draw``, with a static figure for readers without a kernel.
 
-    ``controls`` maps keyword names of ``draw`` to :class:`Control` objects;
-    ``layout`` is ``(nrows, ncols)`` of the axes handed to ``setup``.
+    ``controls`` maps keyword names of ``draw`` to :class:`~convergence_lab.controls.Control`
+    objects; ``layout`` is ``(nrows, ncols)`` of the axes handed to ``setup``.
     ``setup(axes)`` returns the moving artists: a mapping or a sequence whose values
     are artists or lists of artists. Everything else it draws is the fixed frame.
+    ``web_grid`` and ``name`` are kept for the website recording
+    (:class:`convergence_lab.Explorer`); the live explorer records nothing.
     """
 
     def __init__(self, setup: Callable, draw: Callable, controls: Mapping[str, Control], *,
@@ -174,7 +65,6 @@ class Explorer:
         self.controls = dict(controls)
         self.web_grid = None if web_grid is None else dict(web_grid)
         self.name = name
-        self._recording = None
         self._image = None
         self.values = {name: c.default for name, c in self.controls.items()}
         self.fig, self.axes = new_figure(*layout, width=figsize[0], height=figsize[1])
@@ -206,33 +96,48 @@ class Explorer:
         self.message = ""
         self.last_seconds = float("nan")
 
-    def render(self, **changes) -> bytes:
-        """Redraw with ``changes`` applied to the current values; return PNG bytes."""
-        start = time.perf_counter()
-        values = {**self.values, **changes}
-        message = ""
+    # -- what a frame is made of -------------------------------------------------------
+    @property
+    def moving(self) -> list:
+        """The moving artists, in the order ``setup`` returned them (flattened)."""
+        return list(self._moving)
+
+    @property
+    def message_artist(self):
+        """The text that shows a refusal in place of the moving artists."""
+        return self._message
+
+    def apply(self, values: Mapping) -> str:
+        """Check ``values`` (missing ones: the current values) and draw them.
+
+        Returns the refusal as a message (a :class:`LessonInputError` from a control's
+        check or from ``draw``), or ``""`` when the setting was drawn. Only the artists
+        change: nothing is blitted, ``self.values`` and ``self.message`` stay as they are.
+        Every other error propagates.
+        """
+        values = {**self.values, **values}
         try:
             self._check(values)
             self.draw(self.artists, **values)
         except LessonInputError as exc:
-            message = str(exc)
-        png = self._compose(message)
-        self.last_seconds = time.perf_counter() - start
-        return png
+            return str(exc)
+        return ""
 
     def _check(self, values) -> None:
-        """Refuse values no ``draw`` should see, with a message derived from the control.
-
-        A log slider's value must be a finite number above 0 (for a learning rate, the
-        message says why), an int slider's a whole number at least its minimum, a
-        float slider's a finite number, a choice one of its options. Values beyond a
-        slider's maximum are allowed: a reader may ask ``render`` for them on purpose.
-        """
+        """Refuse values no ``draw`` should see, with each control's own message."""
         unknown = set(values) - set(self.controls)
         if unknown:
             raise LessonInputError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
         for name, control in self.controls.items():
-            values[name] = _checked(control, values[name])
+            values[name] = control.check(values[name])
+
+    # -- pictures ----------------------------------------------------------------------
+    def render(self, **changes) -> bytes:
+        """Redraw with ``changes`` applied to the current values; return PNG bytes."""
+        start = time.perf_counter()
+        png = self._compose(self.apply(changes))
+        self.last_seconds = time.perf_counter() - start
+        return png
 
     def _compose(self, message: str) -> bytes:
         """Blit the moving artists (or a message in their place) onto the frame."""
@@ -245,7 +150,20 @@ class Explorer:
             for artist in self._moving:
                 if artist.get_visible():
                     self.fig.draw_artist(artist)
+        return self.png()
+
+    def png(self) -> bytes:
+        """The canvas as it is now, as PNG bytes (fast zlib level: a slider frame is
+        shown once, so latency matters more than size)."""
         return _encode_png(self.canvas)
+
+    def background_png(self) -> bytes:
+        """The fixed frame without the moving artists, as PNG bytes.
+
+        Leaves the canvas showing the bare frame until the next ``render``.
+        """
+        self.canvas.restore_region(self._background)
+        return self.png()
 
     def _publish(self, png: bytes) -> None:
         if self._image is not None:  # the live figure inside the widget box
@@ -268,38 +186,28 @@ class Explorer:
 
         return Image(data=self.render(**changes), format="png")
 
-    def recording(self):
-        """The website recording over ``web_grid`` (made once, then reused)."""
-        from .static_explorer import record
-
-        if self._recording is None:
-            self._recording = record(self, self.web_grid, name=self.name)
-        return self._recording
-
     def show(self) -> None:
-        """Display the sliders (when ipywidgets is there) and the figure for the current values.
-
-        With ``web_grid``: the website recording first, then the live sliders with their
-        figure inside the widget box (shown only where a kernel runs the widgets).
-        """
+        """Display the sliders (when ipywidgets is there), then the figure for the current
+        values, as an ordinary PNG output that each slider move replaces."""
         from IPython.display import Image, display
 
-        if self.web_grid is not None:
-            display(self.recording())
-            box = self._widgets(live_image=True)
-            if box is not None:
-                display(box)
-            return
         png = self.render()
-        box = self._widgets()
+        box = self.widgets()
         if box is not None:
             display(box)
         self._handle = display(Image(data=png, format="png"), display_id=True)
 
-    def _widgets(self, live_image: bool = False):
+    def widgets(self, live_image: bool = False):
+        """The control box: one widget per control, each move redrawing the explorer.
+
+        ``live_image``: the figure goes inside the box, as an ipywidgets ``Image`` (its
+        bytes go over the widget channel, and without a kernel, on the website, it is
+        not drawn at all). None without ipywidgets (a plain Python kernel: the static
+        figure is all there is).
+        """
         try:
             import ipywidgets as w
-        except ImportError:  # a plain Python kernel: the static figure is all there is
+        except ImportError:
             return None
         sliders = {name: c.widget() for name, c in self.controls.items()}
 
@@ -314,37 +222,9 @@ class Explorer:
             s.observe(on_change, names="value")
         children = list(sliders.values())
         if live_image:
-            # An Image widget: its bytes go over the widget channel, and without a kernel
-            # (the website) it is not drawn at all, so only the recording shows there.
             self._image = w.Image(value=self.render(), format="png")
             children.append(self._image)
         return w.VBox(children)
-
-
-def _checked(control: Control, value):
-    """``value`` as ``control``'s kind of value, or a LessonInputError saying why not."""
-    label = control.description
-    if control.kind == "log":
-        lowered = label.lower()
-        if "learning rate" in lowered or lowered.split()[-1] == "lr":
-            return check_learning_rate(value, label)
-        if isinstance(value, bool) or not isinstance(value, Real) or not (
-                math.isfinite(value) and value > 0):
-            raise LessonInputError(
-                f"The {label} must be a finite number above 0 (it is set on a log scale), "
-                f"got {value!r}."
-            )
-        return float(value)
-    if control.kind == "int":
-        return check_int(value, f"The {label}", int(control.min), why=control.why)
-    if control.kind == "float":
-        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-            raise LessonInputError(f"The {label} must be a finite number, got {value!r}.")
-        return float(value)
-    if control.kind == "choice" and value not in control.options:
-        allowed = ", ".join(map(str, control.options))
-        raise LessonInputError(f"{label} must be one of {allowed}; got {value!r}.")
-    return value
 
 
 def _flatten(artists):

@@ -22,7 +22,7 @@ import pytest
 from conftest import ROOT
 from test_site_browser import CHAPTERS, MATH_JS, open_offline
 
-from convergence_lab.static_explorer import CANVAS_HASH_JS
+from convergence_lab.recording import CANVAS_HASH_JS
 
 MIN_CONTROLS = 3  # the issue: every chapter's explorer has at least three working controls
 MIN_REDRAWN = 0.7  # share of moves that must change the canvas

@@ -7,8 +7,8 @@ leaves the machine, and the setting survives a reload through the query string.
 
 import pytest
 
-from convergence_lab import static_explorer as se
-from convergence_lab.static_explorer import CANVAS_HASH_JS
+from convergence_lab import recording
+from convergence_lab.recording import CANVAS_HASH_JS
 
 # `browser` is pytest-playwright's, launching the system's Chromium (conftest.py): one
 # Playwright per session, so this module shares it with the site tests.
@@ -19,8 +19,8 @@ CANVAS = CANVAS_HASH_JS
 def page_path(tmp_path_factory):
     from test_static_explorer import explorer
 
-    a = se.record(explorer(), {"lr": [1e-4, 1e-2, 1.0]}, name="first")
-    b = se.record(explorer(), {"n": [2, 5, 10]}, name="second")
+    a = recording.record(explorer(), {"lr": [1e-4, 1e-2, 1.0]}, name="first")
+    b = recording.record(explorer(), {"n": [2, 5, 10]}, name="second")
     path = tmp_path_factory.mktemp("site") / "page.html"
     path.write_text('<!doctype html><html><head><meta charset="utf-8"></head><body>'
                     f"<h1>two explorers</h1>{a.html}<p>between</p>{b.html}</body></html>")

@@ -21,7 +21,7 @@ def draw(art, lr, n, flag=False):
 
 
 CONTROLS = {
-    "lr": cl.log_slider("learning rate", 1e-2, 1e-4, 1.0),
+    "lr": cl.log_slider("learning rate", 1e-2, 1e-4, 1.0, learning_rate=True),
     "n": cl.int_slider("n", 5, 2, 10),
     "flag": cl.toggle("flag"),
 }
@@ -75,7 +75,7 @@ def test_bad_input_becomes_a_message_not_an_exception(bad, text):
     ex = make()
     ex.render(**bad)
     assert text in ex.message
-    assert text.split()[0] in ex._message.get_text()
+    assert text.split()[0] in ex.message_artist.get_text()
     ex.render()  # the next good frame clears it
     assert ex.message == ""
 
@@ -92,9 +92,9 @@ def test_errors_other_than_input_errors_still_raise():
 
 def test_controls_validate_their_ranges():
     with pytest.raises(ValueError, match="outside its range"):
-        cl.Explorer(setup, draw, {"lr": cl.log_slider("lr", 10, 1e-3, 1)})
+        cl.Explorer(setup, draw, {"lr": cl.log_slider("rate", 10, 1e-3, 1)})
     with pytest.raises(ValueError, match="needs min > 0"):
-        cl.Explorer(setup, draw, {"lr": cl.log_slider("lr", 0.1, 0, 1)})
+        cl.Explorer(setup, draw, {"lr": cl.log_slider("rate", 0.1, 0, 1)})
     with pytest.raises(ValueError, match="min must be below max"):
         cl.Explorer(setup, draw, {"w": cl.slider("w", 1, 2, 1)})
     with pytest.raises(ValueError, match="not an option"):
@@ -123,9 +123,9 @@ def test_widgets_use_the_shared_ipywidgets_api():
 
 def test_widget_labels_are_never_cut_short():
     # ipywidgets gives every control 300 px and, unless told, a fixed label width.
-    log = cl.log_slider("learning rate", 1e-2, 1e-6, 1e2).widget()
+    log = cl.log_slider("learning rate", 1e-2, 1e-6, 1e2, learning_rate=True).widget()
     assert log.style.description_width == "initial"
-    assert log.readout_format == cl.explorer.LOG_READOUT == ".2e"
+    assert log.readout_format == cl.controls.LOG_READOUT == ".2e"
     drop = cl.choice("initial weights", ["PyTorch default", "manual"], "manual").widget()
     assert drop.style.description_width == "initial"
     assert drop.layout.width == "max(300px, 22.0em)"
@@ -137,7 +137,7 @@ def test_log_readout_is_legible_at_every_value():
     # The frontend formats it (d3-format); Python's format spec agrees for ".2e"
     # except for the exponent's leading zero, so a short readout at every value.
     for value in (1e-8, 1e-6, 3.16e-4, 0.5, 1.0, 100.0, 1e3):
-        text = format(value, cl.explorer.LOG_READOUT)
+        text = format(value, cl.controls.LOG_READOUT)
         assert len(text) <= 8 and "e" in text
 
 
@@ -146,25 +146,25 @@ def test_log_readout_is_legible_at_every_value():
     (1e-4, 1.0, 0.1),
 ])
 def test_log_slider_top_value_is_reachable_in_ipywidgets_7(low, high, step):
-    lo, hi, st = cl.explorer.log_exponents(low, high, step)
+    lo, hi, st = cl.controls.log_exponents(low, high, step)
     # jQuery UI's slider (ipywidgets 7) recomputes its maximum like this and drops
     # a whole step when the result exceeds max.
     top = round((hi - lo) / st) * st + lo
     if abs(round((hi - lo) / st) - (hi - lo) / st) < 1e-6:
         assert top <= hi
         assert 10 ** top == pytest.approx(high, rel=1e-3)
-    widget = cl.log_slider("lr", low, low, high, step).widget()
+    widget = cl.log_slider("rate", low, low, high, step).widget()
     assert (widget.min, widget.max, widget.step) == (lo, hi, st)
 
 
 def test_dropdown_width_fits_label_and_longest_option():
-    assert cl.explorer.dropdown_width("n", [1, 2]) == "max(300px, 5.2em)"
-    assert cl.explorer.dropdown_width("hidden size", []) == "max(300px, 10.6em)"
+    assert cl.controls.dropdown_width("n", [1, 2]) == "max(300px, 5.2em)"
+    assert cl.controls.dropdown_width("hidden size", []) == "max(300px, 10.6em)"
 
 
 def test_a_slider_move_redraws_through_the_widget_callback(monkeypatch):
     ex = make()
-    box = ex._widgets()
+    box = ex.widgets()
     n_slider = box.children[1]
     n_slider.value = 8
     assert ex.values["n"] == 8
@@ -254,7 +254,7 @@ def _one_axis_explorer(controls):
 
 def test_explorer_checks_values_from_each_control_before_draw():
     ex = _one_axis_explorer({
-        "lr": cl.log_slider("learning rate", 1e-2, 1e-4, 1.0),
+        "lr": cl.log_slider("learning rate", 1e-2, 1e-4, 1.0, learning_rate=True),
         "gain": cl.log_slider("gain", 1.0, 0.1, 10.0),
         "N": cl.int_slider("sample range N", 5, 2, 10, why="parity needs two integers"),
         "w0": cl.slider("initial w", 0.5, 0.0, 1.0),
@@ -274,3 +274,48 @@ def test_explorer_checks_values_from_each_control_before_draw():
     assert ex.message == "The initial w must be a finite number, got nan."
     ex.render(N=50)  # beyond the slider's maximum, but a valid value
     assert ex.message == ""
+
+
+# -- the public surface the recorder, the live check and a live view use ------------------
+def test_apply_checks_draws_and_returns_the_refusal_as_a_message():
+    ex = make()
+    assert ex.apply({"lr": 0.5}) == ""
+    assert ex.artists["title"].get_text() == "lr=0.5 n=5 flag=False"  # missing: current
+    assert ex.values["lr"] == pytest.approx(1e-2) and ex.message == ""  # left alone
+    assert ex.apply({"n": 1}).startswith("The n must be at least 2")
+    assert ex.apply({"speed": 3}) == "Unknown setting(s): speed."
+    assert ex.message == ""  # apply draws nothing on the canvas and keeps no message
+
+
+def test_moving_artists_and_the_message_artist_are_public():
+    ex = make()
+    assert ex.moving == [ex.artists["line"], ex.artists["title"]]
+    ex.moving.clear()  # a copy: the explorer's own list is untouched
+    assert len(ex.moving) == 2
+    ex.render(n=1)
+    assert "at least 2" in ex.message_artist.get_text()
+
+
+def test_background_and_current_pngs():
+    ex = make()
+    frame = ex.render()
+    assert ex.png() == frame
+    background = ex.background_png()
+    assert background[:4] == b"\x89PNG" and background != frame
+    assert ex.render() == frame
+
+
+def test_widgets_box_has_one_widget_per_control_and_the_figure_on_request():
+    ex = make()
+    assert [type(w).__name__ for w in ex.widgets().children] == [
+        "FloatLogSlider", "IntSlider", "Checkbox"]
+    box = ex.widgets(live_image=True)
+    assert type(box.children[-1]).__name__ == "Image" and box.children[-1].value == ex.render()
+
+
+def test_the_live_explorer_records_nothing_and_the_chapters_explorer_records():
+    from convergence_lab.explorer import LiveExplorer
+
+    live = LiveExplorer(setup, draw, CONTROLS, layout=(1, 1), figsize=(4, 3), web_grid={})
+    assert not hasattr(live, "recording")
+    assert issubclass(cl.Explorer, LiveExplorer) and hasattr(cl.Explorer, "recording")
