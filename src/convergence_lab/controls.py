@@ -20,7 +20,6 @@ controls with the functions at the bottom (``log_slider``, ``slider``, ``int_sli
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from numbers import Real
 from typing import ClassVar
@@ -372,30 +371,14 @@ class Toggle(Control):
         return "checkbox" if values == [False, True] else "select"
 
 
-def _says_learning_rate(description: str) -> bool:
-    lowered = description.lower()
-    return "learning rate" in lowered or lowered.split()[-1] == "lr"
-
-
 def log_slider(description, default, min, max, step=0.1, *,  # noqa: A002 - mirrors ipywidgets
-               learning_rate=None):
+               learning_rate=False):
     """A slider over powers of ten; ``step`` is in decades.
 
     ``learning_rate=True`` marks a learning rate: a refused value is explained (0
-    never moves the parameters, a negative one climbs the loss).
-
-    Deprecated: without ``learning_rate``, a label saying "learning rate" or ending in
-    "lr" still marks a learning rate (until every chapter passes the flag). It warns
-    with a PendingDeprecationWarning, which tests show and a notebook does not, so a
-    chapter's outputs stay as they are meanwhile.
+    never moves the parameters, a negative one climbs the loss). The label plays no
+    part: "NumPy lr" and "step size" are whatever the flag says.
     """
-    if learning_rate is None:
-        learning_rate = _says_learning_rate(description)
-        if learning_rate:
-            warnings.warn(
-                f"log_slider({description!r}, ...): pass learning_rate=True; the label "
-                "will no longer mark a learning rate.", PendingDeprecationWarning,
-                stacklevel=2)
     return LogSlider(description, float(default), float(min), float(max), step,
                      learning_rate=bool(learning_rate))
 

@@ -77,12 +77,10 @@ def test_a_learning_rate_says_why_by_its_flag_not_its_label():
         plain.check(0)
 
 
-def test_a_learning_rate_label_without_the_flag_is_deprecated():
-    with pytest.warns(PendingDeprecationWarning, match="learning_rate=True"):
-        sniffed = cl.log_slider("NumPy lr", 0.3, 0.1, 1.0)
-    assert sniffed.learning_rate is True
+def test_the_label_does_not_mark_a_learning_rate():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        assert cl.log_slider("NumPy lr", 0.3, 0.1, 1.0).learning_rate is False
         assert cl.log_slider("gain", 1.0, 0.1, 10.0).learning_rate is False
 
 
