@@ -142,3 +142,22 @@ def test_code_and_printed_lines_fit_the_page(path):
         lines += [ln for out in cell.outputs for ln in out.get("text", "").splitlines()]
         too_long = [ln for ln in lines if len(ln) > 79]
         assert not too_long, f"code cell {i}: {too_long[0]!r}"
+
+
+# One folding policy for every chapter. The lesson's code (model, loss, step, the bug,
+# the fix) stays visible; plumbing is folded with `hide-input`: each figure's drawing
+# code and the explorer (its setup, draw and controls). A chapter that computes and
+# draws in one cell splits it: the computation visible, the figure in its own cell.
+TAGS = {"hide-input", "hide-cell", "nbval-ignore-output"}
+DRAWS = ("plt.subplots(", "plt.figure(", "cl.Explorer(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_one_folding_policy(path):
+    for i, cell in enumerate(code_cells(load(path))):
+        tags = set(cell.metadata.get("tags", []))
+        assert tags <= TAGS, f"code cell {i}: tags {sorted(tags - TAGS)} mean nothing here"
+        assert ("hide-cell" in tags) == (i == 0), (
+            f"code cell {i}: only the Colab install cell (the first) is folded whole")
+        if any(call in cell.source for call in DRAWS):
+            assert "hide-input" in tags, f"code cell {i} draws a figure: fold it (hide-input)"
