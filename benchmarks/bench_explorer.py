@@ -51,22 +51,12 @@ def chapter_namespace(path: Path) -> dict:
 def slider_moves(controls, steps_per_control: int = 12, seed: int = 0):
     moves = []
     for name, c in controls.items():
-        if c.kind == "log":  # the values the slider itself can produce
-            lo, hi, step = np.log10(c.min), np.log10(c.max), c.step or 0.1
-            exponents = lo + step * np.arange(int(round((hi - lo) / step)) + 1)
-            pick = np.linspace(0, len(exponents) - 1, steps_per_control).round()
-            values = 10 ** exponents[np.unique(pick.astype(int))]
-        elif c.kind in ("float", "int"):
-            values = np.linspace(c.min, c.max, steps_per_control)
-            values = values.round().astype(int) if c.kind == "int" else values
-        elif c.kind == "choice":
-            values = list(c.options)
-        else:
-            values = [True, False]
-        moves += [{name: v.item() if hasattr(v, "item") else v} for v in values]
+        offered = c.steps()  # the values the control's own widget can produce
+        pick = np.linspace(0, len(offered) - 1, steps_per_control).round().astype(int)
+        moves += [{name: offered[i]} for i in np.unique(pick)]
     random.Random(seed).shuffle(moves)
     # The costliest corner (every slider at its maximum: most epochs, most data) and back.
-    top = {n: c.max for n, c in controls.items() if c.kind in ("log", "float", "int")}
+    top = {n: c.steps()[-1] for n, c in controls.items() if c.kind in ("log", "float", "int")}
     return moves + [top, {n: c.default for n, c in controls.items()}]
 
 
@@ -126,7 +116,9 @@ def bench_sweep(k: int = 64, steps: int = 200, n: int = 1000) -> bool:
 
 def main(argv: list[str]) -> int:
     torch.set_num_threads(1)
-    paths = [Path(a).resolve() for a in argv] or sorted((ROOT / "book").rglob("*.ipynb"))
+    # By default every chapter with an explorer (chapter 5, the checkup, has none).
+    paths = [Path(a).resolve() for a in argv] or sorted(
+        p for p in (ROOT / "book").rglob("*.ipynb") if "cl.Explorer(" in p.read_text())
     ok = True
     for path in paths:
         if ".ipynb_checkpoints" in path.parts:
