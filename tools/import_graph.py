@@ -7,7 +7,7 @@ Prints one line per module: the package's modules it imports (at module level or
 inside a function: a lazy import closes a cycle just the same). Exits 1, naming each
 problem, on
 
-* an import cycle (except the known lazy ones in ``KNOWN_LAZY_CYCLES``, printed as notes);
+* an import cycle, lazy or not;
 * ``from .x import _name``: a private name taken from another module;
 * ``obj._name`` (or ``getattr(obj, "_name")``) on anything but ``self`` or ``cls``:
   another object's private attribute. The few third-party privates the recorder must
@@ -31,11 +31,6 @@ THIRD_PARTY_PRIVATES = {
     "_BatchNorm": "torch: the one base class of every batch-norm layer",
     "_DropoutNd": "torch: the one base class of every dropout layer",
 }
-#: Cycles tolerated for now: checkup's check registry (``checkup.checks``) imports every
-#: check, and checkup's context and report read the registry lazily (inside a function).
-#: A cycle is tolerated only if all its modules are under one of these and it has a lazy
-#: edge; it is printed as a note.
-KNOWN_LAZY_CYCLES = ("convergence_lab.checkup",)
 
 
 def _private(name: str) -> bool:
@@ -64,8 +59,8 @@ def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
 
 
 def analyse(package: Path = PACKAGE):
-    """``(graph, lazy, problems, notes)``: each module's imported package modules, the
-    edges made only inside functions, what is wrong, and the tolerated cycles."""
+    """``(graph, lazy, problems)``: each module's imported package modules, the
+    edges made only inside functions, and what is wrong."""
     mods = modules(package)
     top = package.name
     graph: dict[str, set[str]] = {m: set() for m in mods}
@@ -114,15 +109,8 @@ def analyse(package: Path = PACKAGE):
                                 f"attribute {node.args[1].value!r}")
         graph[mod].discard(mod)
     lazy = {(a, b) for a in graph for b in graph[a] if (a, b) not in eager}
-    notes = []
-    for cycle in cycles(graph):
-        text = " -> ".join(cycle)
-        known = any(all(m.startswith(p) for m in cycle) for p in KNOWN_LAZY_CYCLES)
-        if known and any(edge in lazy for edge in zip(cycle, cycle[1:], strict=False)):
-            notes.append(f"known lazy import cycle: {text}")
-        else:
-            problems.append(f"import cycle: {text}")
-    return graph, lazy, problems, notes
+    problems += [f"import cycle: {' -> '.join(cycle)}" for cycle in cycles(graph)]
+    return graph, lazy, problems
 
 
 def _known(name: str, mods) -> str:
@@ -152,15 +140,13 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def main(argv: list[str]) -> int:
     package = Path(argv[0]).resolve() if argv else PACKAGE
-    graph, lazy, problems, notes = analyse(package)
+    graph, lazy, problems = analyse(package)
     prefix = package.name + "."
     print("module -> the package's modules it imports (* only inside a function)")
     for mod in sorted(graph):
         deps = sorted(d.removeprefix(prefix) + ("*" if (mod, d) in lazy else "")
                       for d in graph[mod])
         print(f"{mod.removeprefix(prefix)} -> {', '.join(deps) or '(nothing)'}")
-    for note in notes:
-        print("note:", note)
     for problem in problems:
         print("PROBLEM:", problem)
     print(f"{len(graph)} modules, {len(problems)} problem(s)")

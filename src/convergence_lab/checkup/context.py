@@ -19,7 +19,7 @@ from torch import nn
 
 from ..errors import LessonInputError
 from . import inputs, probes
-from .report import Finding, Report
+from .report import CODES, Finding, Report
 
 STATS_SAMPLES = 2048  # for the data's statistics (feature scales, label order)
 FORWARD_SAMPLES = 512  # for the recorded forward pass (dead units, saturation)
@@ -81,9 +81,8 @@ class Probe:
 
     # -- findings
     def add(self, code, severity, message):
-        from .checks import CHECKS
-
-        self.report.findings.append(Finding(code, severity, message, CHECKS[code][1]))
+        chapter = CODES[code][1] if code in CODES else None  # Finding refuses the unknown
+        self.report.findings.append(Finding(code, severity, message, chapter))
 
     def note(self, text):
         self.report.notes.append(text)

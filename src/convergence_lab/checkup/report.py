@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from ..errors import LessonInputError
 
 SEVERITIES = ("error", "warning", "info")
+# code -> (what it catches, the page that teaches it). The check modules declare the
+# codes; checks/__init__.py fills this table (as CHECKS) once, on import.
+CODES: dict[str, tuple[str, str]] = {}
 
 
 def fmt(x) -> str:
@@ -32,9 +35,7 @@ class Finding:
     chapter: str | None = None
 
     def __post_init__(self):
-        from .checks import CHECKS  # the codes are declared by the check modules
-
-        if self.code not in CHECKS:
+        if self.code not in CODES:
             raise LessonInputError(f"Unknown checkup code {self.code!r}.")
         if self.severity not in SEVERITIES:
             raise LessonInputError(f"Severity must be one of {SEVERITIES}.")
