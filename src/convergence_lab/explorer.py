@@ -18,6 +18,11 @@ What other modules may use (nothing outside this module touches its private name
 ``message_artist`` (what a frame consists of), ``background_png()`` and ``png()``,
 ``widgets()`` (the control box), plus ``render``, ``update``, ``preview``, ``show``.
 
+``widgets(live_image=True)`` puts the figure inside the control box: the live view
+(:mod:`convergence_lab.live_view`: each move sends the frame's artists, drawn in the
+browser by the website's renderer) where anywidget runs, else an ipywidgets ``Image``
+that gets a PNG per move (Colab, no anywidget, a frontend without its extension).
+
 The chapters' :class:`convergence_lab.Explorer` (:mod:`convergence_lab.recorded`) is
 this explorer plus the website recording over ``web_grid``.
 """
@@ -257,7 +262,8 @@ class LiveExplorer:
             self._image = None
 
     def _move_live(self, changes) -> None:
-        """A move with the live view drawing: apply, and send the frame (no PNG)."""
+        """A move with the live view drawing: apply, and send the frame (no PNG; the
+        Agg canvas is not blitted, so ``png()`` shows it only after the next ``render``)."""
         start = time.perf_counter()
         self.message = self.apply(changes)
         self.values.update({k: v for k, v in changes.items() if k in self.controls})
