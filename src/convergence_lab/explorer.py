@@ -18,6 +18,11 @@ What other modules may use (nothing outside this module touches its private name
 ``message_artist`` (what a frame consists of), ``background_png()`` and ``png()``,
 ``widgets()`` (the control box), plus ``render``, ``update``, ``preview``, ``show``.
 
+``widgets(live_image=True)`` puts the figure inside the control box: the live view
+(:mod:`convergence_lab.live_view`: each move sends the frame's artists, drawn in the
+browser by the website's renderer) where anywidget runs, else an ipywidgets ``Image``
+that gets a PNG per move (Colab, no anywidget, a frontend without its extension).
+
 The chapters' :class:`convergence_lab.Explorer` (:mod:`convergence_lab.recorded`) is
 this explorer plus the website recording over ``web_grid``.
 """
@@ -66,6 +71,7 @@ class LiveExplorer:
         self.web_grid = None if web_grid is None else dict(web_grid)
         self.name = name
         self._image = None
+        self._live = None
         self.values = {name: c.default for name, c in self.controls.items()}
         self.fig, self.axes = new_figure(*layout, width=figsize[0], height=figsize[1])
         self.fig.set_dpi(dpi)
@@ -200,10 +206,17 @@ class LiveExplorer:
     def widgets(self, live_image: bool = False):
         """The control box: one widget per control, each move redrawing the explorer.
 
-        ``live_image``: the figure goes inside the box, as an ipywidgets ``Image`` (its
-        bytes go over the widget channel, and without a kernel, on the website, it is
-        not drawn at all). None without ipywidgets (a plain Python kernel: the static
-        figure is all there is).
+        ``live_image``: the figure goes inside the box. Where the live view runs
+        (:mod:`convergence_lab.live_view`: anywidget installed, not Colab), it is an
+        anywidget canvas drawn by the website's renderer: each move sends the frame's
+        artists (a few kB of polylines and texts), not a picture. Next to it, until the
+        browser reports it has drawn the view, an ipywidgets ``Image`` gets the PNG of
+        each move (a frontend without anywidget's extension shows that); then the
+        ``Image`` is hidden and no longer sent. Without anywidget, and in Colab, the
+        ``Image`` alone is the figure (its PNG bytes go over the widget channel).
+        Either way, without a kernel (the website) the figure is not drawn at all.
+        None without ipywidgets (a plain Python kernel: the static figure is all
+        there is).
         """
         try:
             import ipywidgets as w
@@ -214,17 +227,58 @@ class LiveExplorer:
         def on_change(change):
             name = next(n for n, s in sliders.items() if s is change["owner"])
             try:
-                self.update(**{name: change["new"]})
+                if self._live is not None and self._live.ready and self._handle is None:
+                    self._move_live({name: change["new"]})
+                else:
+                    self.update(**{name: change["new"]})
+                    if self._live is not None:  # not drawn yet: keep its frame current
+                        self._live.show(self.message)
             except Exception as exc:  # a slider callback must never spill a traceback
-                self._publish(self._compose(f"This setting broke the explorer: {exc}"))
+                self._show_broken(exc)
 
         for s in sliders.values():
             s.observe(on_change, names="value")
         children = list(sliders.values())
         if live_image:
+            self._live = self._live_figure()
+            if self._live is not None:
+                self._live.widget.observe(self._live_ready, names="ready")
+                children.append(self._live.widget)
             self._image = w.Image(value=self.render(), format="png")
             children.append(self._image)
+            if self._live is not None:
+                self._live.show(self.message)
         return w.VBox(children)
+
+    def _live_figure(self):
+        from .live_view import live_figure
+
+        return live_figure(self)
+
+    def _live_ready(self, change) -> None:
+        """The browser drew the live view: hide the PNG ``Image`` and stop sending it."""
+        if change["new"] and self._image is not None:
+            self._image.layout.display = "none"
+            self._image = None
+
+    def _move_live(self, changes) -> None:
+        """A move with the live view drawing: apply, and send the frame (no PNG; the
+        Agg canvas is not blitted, so ``png()`` shows it only after the next ``render``)."""
+        start = time.perf_counter()
+        self.message = self.apply(changes)
+        self.values.update({k: v for k, v in changes.items() if k in self.controls})
+        self._live.show(self.message)
+        self.last_seconds = time.perf_counter() - start
+
+    def _show_broken(self, exc: Exception) -> None:
+        """A setting whose ``draw`` failed: its message in place of the figure."""
+        message = f"This setting broke the explorer: {exc}"
+        if self._live is not None:
+            self._live.show(message)
+        if self._image is not None or self._handle is not None:
+            self._publish(self._compose(message))
+        else:
+            self.message = message
 
 
 def _flatten(artists):

@@ -7,7 +7,9 @@ import import_graph
 def test_the_package_has_no_cycle_and_no_reach_into_privates(capsys):
     assert import_graph.main([]) == 0
     out = capsys.readouterr().out
-    assert "explorer -> controls, errors, plots\n" in out
+    # The live view only when the live figure is asked for (it brings the recording in).
+    assert "explorer -> controls, errors, live_view*, plots\n" in out
+    assert "live_view -> recording, recording.format\n" in out
     assert "recorded -> explorer, recording\n" in out
 
 

@@ -88,7 +88,8 @@ import numpy as np
 
 from ..errors import LessonInputError
 
-__all__ = ["VERSION", "ZLIB_LEVEL", "BLOB_CLASS", "pack", "unpack", "decode"]
+__all__ = ["VERSION", "ZLIB_LEVEL", "BLOB_CLASS", "pack", "pack_raw", "unpack", "unpack_raw",
+           "decode"]
 
 VERSION = 1
 ZLIB_LEVEL = 9
@@ -103,6 +104,16 @@ def pack(meta: dict, pool: list[np.ndarray], frames: list[bytes], combos: np.nda
     ``pool``: the delta-coded int16 arrays; ``frames``: each frame's rows as int32
     bytes (``n_artists * 4`` values); ``combos``: the frame of each setting.
     """
+    return zlib.compress(pack_raw(meta, pool, frames, combos), ZLIB_LEVEL)
+
+
+def pack_raw(meta: dict, pool: list[np.ndarray], frames: list[bytes],
+             combos: np.ndarray) -> bytes:
+    """The raw bytes (before zlib) of :func:`pack`: what the JS ``decode`` reads.
+
+    The live view (:mod:`convergence_lab.live_view`) sends one frame this way, as a
+    one-frame recording without controls, uncompressed (it travels over loopback).
+    """
     data = np.concatenate(pool) if pool else np.zeros(0, "<i2")
     offsets = np.concatenate([[0], np.cumsum([len(a) for a in pool])]).astype("<i4")
     rows = np.frombuffer(b"".join(frames), dtype="<i4")
@@ -110,15 +121,18 @@ def pack(meta: dict, pool: list[np.ndarray], frames: list[bytes], combos: np.nda
     meta["n_int32"], meta["n_int16"] = int(len(int32)), int(len(data))
     head = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
     head += b" " * (-len(head) % 4)  # keep the int32 section aligned
-    raw = struct.pack("<I", len(head)) + head + int32.tobytes() + data.astype("<i2").tobytes()
-    return zlib.compress(raw, ZLIB_LEVEL)
+    return struct.pack("<I", len(head)) + head + int32.tobytes() + data.astype("<i2").tobytes()
 
 
 def unpack(blob: bytes) -> dict:
     """The contents of a blob: ``meta`` (the header), ``frames`` (``(n_frames,
     n_artists, 4)``), ``combos`` and ``arrays`` (integers as stored: coordinates in
     1/q px, break indices as they are)."""
-    raw = zlib.decompress(blob)
+    return unpack_raw(zlib.decompress(blob))
+
+
+def unpack_raw(raw: bytes) -> dict:
+    """:func:`unpack` of the raw bytes (a blob already inflated, or :func:`pack_raw`'s)."""
     (n,) = struct.unpack("<I", raw[:4])
     meta = json.loads(raw[4:4 + n])
     int32 = np.frombuffer(raw, dtype="<i4", count=meta["n_int32"], offset=4 + n)

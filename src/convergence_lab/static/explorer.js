@@ -1,7 +1,10 @@
 /* convergence_lab's explorer renderer: draws a recorded Explorer on a canvas.
-   The same file for every chapter, inlined into each explorer's HTML output by
-   convergence_lab.static_explorer, and the drawing half of the live figure in a
-   notebook (convergence_lab.live_view wraps it in an ES module for anywidget).
+   The same file for every chapter, and drawing is the same in all three places:
+   inlined into each explorer's HTML output by convergence_lab.recording.recorder (the
+   website, and the recorded explorer in a notebook's output), and the live figure in
+   Jupyter: convergence_lab.live_view wraps this file in an ES module for anywidget,
+   whose render() calls decode and drawFrame on each frame the kernel sends (a
+   one-frame recording's raw bytes, FrameEncoder's rows for the slider's setting).
    The byte format it decodes (header, int32 tables, int16 pool, frame rows) is
    specified in convergence_lab/recording/format.py (before that module existed:
    convergence_lab/static_explorer.py). No network: the data is in the page,
