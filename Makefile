@@ -11,7 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install book test test-portable execute bench lint colab-check zizmor clean
+.PHONY: install lab book test test-portable execute bench lint colab-check zizmor clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP) benchmarks/requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
 	touch $(BENCH_STAMP)
+
+# JupyterLab on the chapters, with the helper's server extension: kernel messages reach
+# the browser without Nagle's ~40 ms delay (src/convergence_lab/lab_server.py says why).
+lab: $(BENCH_STAMP)
+	$(BIN)/jupyter lab --ServerApp.jpserver_extensions=convergence_lab.lab_server=True book
 
 # Every benchmark runs, and the target fails if any missed its budget.
 bench: $(BENCH_STAMP)

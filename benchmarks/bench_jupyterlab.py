@@ -2,7 +2,7 @@
 
     python benchmarks/bench_jupyterlab.py                      # every chapter with a recording
     python benchmarks/bench_jupyterlab.py book/03-*/broadcast_regression.ipynb
-    python benchmarks/bench_jupyterlab.py --nodelay    # the server without Nagle (below)
+    python benchmarks/bench_jupyterlab.py --stock      # without the helper's server extension
 
 Needs JupyterLab (benchmarks/requirements.txt; `make bench` installs it). Starts
 `jupyter lab` on 127.0.0.1 at a free port, with a token made here, no browser, and its
@@ -31,7 +31,9 @@ Targets (DESIGN.md): in-notebook input-to-repaint median under 50 ms. Exits 1 if
 static explorer in a notebook misses it, if the live figure's median is 50 ms or more
 or its 95th percentile 100 ms or more, or if any request left the machine (anywidget's
 frontend and the view's code must come from the installed packages). The server is
-shut down however the run ends.
+shut down however the run ends. The server runs as `make lab` starts it, with the
+helper's server extension (convergence_lab.lab_server: no Nagle delay on kernel
+WebSockets); `--stock` leaves it out, to measure a stock JupyterLab.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ import nbformat
 from browser import ARGS, CHROMIUM
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
+
+from convergence_lab.lab_server import EXTENSION
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_MS = 50.0
@@ -115,35 +119,19 @@ def has_recording(path: Path) -> bool:
                for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
-# `--nodelay`: jupyter_server writes kernel messages to the browser's WebSocket with
-# Nagle's algorithm on (tornado's default). A move's replies are four small messages
-# (busy, the slider's echo, the frame, idle); with a move right after the last one the
-# browser delays its ACK and the echo and frame wait for it (about 40 ms). This server
-# config (a jupyter_server_config.py in the run's own config folder) turns Nagle off for
-# kernel WebSockets, to measure what is left; a reader's JupyterLab does not have it.
-NODELAY_CONFIG = """\
-from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
-
-_open = KernelWebsocketHandler.open
-
-
-async def open(self, *args, **kwargs):
-    self.set_nodelay(True)
-    return await _open(self, *args, **kwargs)
-
-
-KernelWebsocketHandler.open = open
-"""
-
-
+# The server runs as `make lab` runs it: with the helper's server extension
+# (convergence_lab.lab_server), which turns Nagle's algorithm off on kernel WebSockets.
+# On a stock server a move's replies (busy, the slider's echo, the frame, idle) wait
+# for the browser's delayed ACK of the first, about 40 ms; `--stock` measures that.
 @contextlib.contextmanager
-def jupyter_lab(workdir: Path, nodelay: bool = False):
-    """A JupyterLab server on loopback, in workdir; yields (base url, token)."""
+def jupyter_lab(workdir: Path, stock: bool = False):
+    """A JupyterLab server on loopback, in workdir; yields (base url, token).
+
+    With the helper's server extension, as `make lab` starts it, unless ``stock``.
+    """
     port, token = free_port(), secrets.token_hex(16)
-    if nodelay:
-        config = workdir / ".jupyter" / "config"
-        config.mkdir(parents=True, exist_ok=True)
-        (config / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
+    extension = [] if stock else [
+        f"--ServerApp.jpserver_extensions={EXTENSION}=True"]
     env = {**os.environ,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"),
                                                         os.environ.get("PYTHONPATH")])),
@@ -163,7 +151,7 @@ def jupyter_lab(workdir: Path, nodelay: bool = False):
          # Nothing that would reach for the network.
          "--LabApp.news_url=None",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly"]
+         "--LabApp.extension_manager=readonly", *extension]
         # A container's root user (CI here): JupyterLab refuses root without this.
         + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
         cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -339,9 +327,9 @@ def main() -> int:
                         help="notebooks (default: every chapter notebook with a recording)")
     parser.add_argument("--passes", type=int, default=2,
                         help="times each control is moved through its values (default 2)")
-    parser.add_argument("--nodelay", action="store_true",
-                        help="turn Nagle's algorithm off on the server's kernel WebSockets "
-                             "(not JupyterLab's default; see NODELAY_CONFIG)")
+    parser.add_argument("--stock", action="store_true",
+                        help="a stock server, without the helper's server extension "
+                             "(convergence_lab.lab_server, which `make lab` enables)")
     args = parser.parse_args()
     notebooks = [p.resolve() for p in args.notebooks] or sorted(
         p for p in (ROOT / "book").rglob("*.ipynb")
@@ -358,7 +346,7 @@ def main() -> int:
             (work / rel.parent).mkdir(parents=True, exist_ok=True)
             shutil.copy2(nb, work / rel)
             rels.append(rel.as_posix())
-        with jupyter_lab(work, args.nodelay) as (base, token), sync_playwright() as p:
+        with jupyter_lab(work, args.stock) as (base, token), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 for rel in rels:
@@ -392,8 +380,8 @@ def main() -> int:
             print(f"{rel}: page error: {e}")
         for u in r["offsite"][:5]:
             print(f"{rel}: blocked request: {u}")
-    if args.nodelay:
-        print("\nserver: Nagle's algorithm off on kernel WebSockets (--nodelay)")
+    print("\nserver: " + ("stock (--stock): kernel WebSockets keep Nagle's algorithm"
+                         if args.stock else f"with {EXTENSION}, as `make lab` starts it"))
     print(f"\ntargets: in-notebook input-to-repaint median < {BUDGET_MS:g} ms (the static "
           f"explorer in the output, and the live figure), live p95 < {LIVE_P95_MS:g} ms; "
           "nothing requested off the machine")
