@@ -6,9 +6,8 @@
    whose render() calls decode and drawFrame on each frame the kernel sends (a
    one-frame recording's raw bytes, FrameEncoder's rows for the slider's setting).
    The byte format it decodes (header, int32 tables, int16 pool, frame rows) is
-   specified in convergence_lab/recording/format.py (before that module existed:
-   convergence_lab/static_explorer.py). No network: the data is in the page,
-   inflated by the browser's DecompressionStream.
+   specified in convergence_lab/recording/format.py. No network: the data is in the
+   page, inflated by the browser's DecompressionStream.
 
    The parts, each usable alone:
      decode(buf)                 inflated blob -> {meta, frames, combos, arr}
