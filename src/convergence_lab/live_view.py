@@ -13,7 +13,10 @@ On the wire a frame is the raw bytes of a one-frame recording without controls
 as a binary buffer (no base64, no JSON of numbers), the browser reads the int32 rows
 and the int16 coordinate pool in place as typed arrays, and the renderer's own
 ``decode`` reads it. It is not deflated: it goes over the kernel's local connection
-(a few kB a frame), where zlib would cost the kernel more than it saves.
+(a few kB a frame), where zlib would cost the kernel more than it saves. How fast a
+move repaints then depends on the server: a stock jupyter_server holds the frame for
+the browser's delayed ACK (about 35 ms); :mod:`convergence_lab.lab_server`, which
+`make lab` enables, removes that wait.
 
 Where it runs:
 
