@@ -1,12 +1,20 @@
 """convergence_lab.lab_server: kernel WebSockets open with Nagle's algorithm off."""
 
-import asyncio
 import logging
 import types
 
 import pytest
 
 from convergence_lab import lab_server
+
+
+def finish(coroutine):
+    """Run a coroutine that never waits (pytest-playwright may hold this thread's loop)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    raise AssertionError("open() waited for something")
 
 
 class Handler:
@@ -25,7 +33,7 @@ def test_open_switches_nagle_off_first_and_is_patched_once():
     assert lab_server.without_nagle(Handler) is True
     assert lab_server.without_nagle(Handler) is False  # a second load changes nothing
     handler = Handler()
-    assert asyncio.run(handler.open("k1")) == "opened"
+    assert finish(handler.open("k1")) == "opened"
     assert handler.calls == [("nodelay", True), ("open", "k1")]
 
 
@@ -36,7 +44,7 @@ def test_a_synchronous_open_still_works():
 
     lab_server.without_nagle(Sync)
     handler = Sync()
-    assert asyncio.run(handler.open("k2")) is None
+    assert finish(handler.open("k2")) is None
     assert handler.calls == [("nodelay", True), ("open", "k2")]
 
 
