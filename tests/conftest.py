@@ -38,8 +38,9 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
 # The project's tools (tools/*.py) are scripts, not a package; tests import them, and
 # the book's Sphinx extension (book/_ext/execution_stats.py) too.
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "book" / "_ext")]
-# tests/site/test_static_explorer_browser.py records tests/unit/test_static_explorer.py's
-# small explorer; pytest puts a group's folder on sys.path only once it collects it.
+# tests/site/test_recording_browser.py and test_live_view_browser.py record the small
+# explorer of tests/unit/test_recording.py; pytest puts a group's folder on sys.path
+# only once it collects it.
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
 
 

@@ -46,7 +46,7 @@ RENDER = """async ({bg, frames}) => {
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    from test_static_explorer import explorer
+    from test_recording import explorer
 
     ex = explorer()
     rec = recording.record(ex, name="small")
@@ -71,7 +71,7 @@ def settings(meta):
 
 
 def test_the_live_canvas_equals_the_recorded_canvas_at_each_setting(browser, pages):
-    from test_static_explorer_browser import open_page
+    from test_recording_browser import open_page
 
     ex, meta, path = pages
     controls = meta["controls"]

@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_static_explorer import CONTROLS, explorer, setup
+from test_recording import CONTROLS, explorer, setup
 
 import convergence_lab as cl
 from convergence_lab import live_view, recording

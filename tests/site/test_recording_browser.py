@@ -17,7 +17,7 @@ CANVAS = CANVAS_HASH_JS
 
 @pytest.fixture(scope="module")
 def page_path(tmp_path_factory):
-    from test_static_explorer import explorer
+    from test_recording import explorer
 
     a = recording.record(explorer(), {"lr": [1e-4, 1e-2, 1.0]}, name="first")
     b = recording.record(explorer(), {"n": [2, 5, 10]}, name="second")
