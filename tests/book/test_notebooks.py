@@ -140,7 +140,9 @@ def test_code_and_printed_lines_fit_the_page(path):
     for i, cell in enumerate(code_cells(load(path))[1:], start=1):
         lines = cell.source.splitlines()
         lines += [ln for out in cell.outputs for ln in out.get("text", "").splitlines()]
-        too_long = [ln for ln in lines if len(ln) > 79]
+        # A link cannot wrap: checkup's "read: <url>" line may run past the column.
+        too_long = [ln for ln in lines if len(ln) > 79
+                    and not re.fullmatch(r"\s*read: https://\S+", ln)]
         assert not too_long, f"code cell {i}: {too_long[0]!r}"
 
 

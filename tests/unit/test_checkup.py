@@ -429,7 +429,8 @@ def test_report_prints_and_renders():
     assert not report.ok and report.codes == ["lr-too-large", "dead-relu"]
     text = str(report)
     assert text.startswith("checkup: PROBLEMS (1 error, 1 warning)")
-    assert max(len(line) for line in text.splitlines()) <= 79
+    prose = [line for line in text.splitlines() if not line.startswith("    read: ")]
+    assert max(len(line) for line in prose) <= 79  # a link cannot wrap
     assert "<table>" in report._repr_html_() and "lr-too-large" in repr(report)
     assert Report().ok and str(Report()).startswith("checkup: OK")
     with pytest.raises(LessonInputError):
@@ -784,3 +785,17 @@ def test_state_untouched_for_a_batchnorm_held_in_a_plain_list():
     assert "param-not-in-optimizer" in errors(report), str(report)
     assert all(torch.equal(a, b) for a, b in zip(stats, model.norms[0].buffers(), strict=True))
     assert model.norms[0].training
+
+
+def test_every_finding_links_to_its_lesson_on_the_published_site(config):
+    from convergence_lab.checkup.checks import SITE
+
+    assert SITE == config["html"]["baseurl"]  # Colab's copy of the helper has no config
+    for code, (_, link) in CHECKS.items():
+        page, _, section = link.removeprefix(SITE).partition("#")
+        assert link.startswith(SITE) and page.endswith(".html") and section, code
+    finding = Finding("dead-relu", "warning", "some units", CHECKS["dead-relu"][1])
+    report = Report([finding])
+    assert f"    read: {SITE}book/05-checkup/checkup.html#checkup-how" in str(report)
+    assert (f"<a href='{SITE}book/05-checkup/checkup.html#checkup-how'>"
+            "checkup § checkup-how</a>") in report._repr_html_()

@@ -81,8 +81,8 @@ class Probe:
 
     # -- findings
     def add(self, code, severity, message):
-        chapter = CODES[code][1] if code in CODES else None  # Finding refuses the unknown
-        self.report.findings.append(Finding(code, severity, message, chapter))
+        lesson = CODES[code][1] if code in CODES else None  # Finding refuses the unknown
+        self.report.findings.append(Finding(code, severity, message, lesson))
 
     def note(self, text):
         self.report.notes.append(text)

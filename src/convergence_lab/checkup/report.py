@@ -32,7 +32,7 @@ class Finding:
     code: str
     severity: str
     message: str
-    chapter: str | None = None
+    lesson: str | None = None  # the link to the section that teaches the code
 
     def __post_init__(self):
         if self.code not in CODES:
@@ -70,8 +70,8 @@ class Report:
         for f in self.findings:
             lines += textwrap.wrap(f"[{f.severity}] {f.code}: {f.message}", 79,
                                    subsequent_indent="    ")
-            if f.chapter:
-                lines.append(f"    read: {f.chapter}")
+            if f.lesson:
+                lines.append(f"    read: {f.lesson}")
         for note in self.notes:
             lines += textwrap.wrap(f"note: {note}", 79, subsequent_indent="    ")
         for what in self.not_restored:
@@ -85,10 +85,18 @@ class Report:
         rows = "".join(
             f"<tr><td>{f.severity}</td><td><code>{f.code}</code></td>"
             f"<td style='text-align:left'>{html.escape(f.message)}</td>"
-            f"<td>{html.escape(f.chapter or '')}</td></tr>" for f in self.findings)
+            f"<td>{_link(f.lesson)}</td></tr>" for f in self.findings)
         notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
         notes += "".join(f"<p>not restored: {html.escape(n)}</p>"
                          for n in self.not_restored)
         head = html.escape(str(self).splitlines()[0])
         return (f"<p><b>{head}</b></p><table><tr><th>severity</th><th>code</th>"
-                f"<th>message</th><th>chapter</th></tr>{rows}</table>{notes}")
+                f"<th>message</th><th>read</th></tr>{rows}</table>{notes}")
+
+
+def _link(url: str | None) -> str:
+    """The lesson's link, clickable: its page and section as the text."""
+    if not url:
+        return ""
+    shown = url.rpartition("/")[2].replace(".html#", " § ")
+    return f"<a href='{html.escape(url, quote=True)}'>{html.escape(shown)}</a>"

@@ -49,16 +49,22 @@ REGISTRY = [
     labels_learnable,  # last: a diagnosis of exclusion
 ]
 
-# The chapter that teaches each code (a book page path).
-_CH5 = "book/05-checkup/checkup"
+# Where each code is taught: a section of the published book, as a link a reader can
+# open from Colab or their own script. SITE is the book's html.baseurl (_config.yml; a
+# test keeps them equal), kept here because Colab installs the helper without the book.
+# A code no chapter teaches yet links to chapter 5's table of checks.
+SITE = "https://why-wont-it-converge.github.io/book/"
+_CH5 = "book/05-checkup/checkup.html#checkup-how"
 LESSONS = {
-    "loss-broadcast": "book/03-broadcast-regression/broadcast_regression",
-    "lr-too-large": "book/01-sine-parity/sine_parity",
-    "input-scale": "book/03-broadcast-regression/broadcast_regression",
+    "loss-broadcast": "book/03-broadcast-regression/broadcast_regression.html"
+                      "#broadcast-regression",
+    "lr-too-large": "book/01-sine-parity/sine_parity.html#sine-parity-stable-lr",
+    "input-scale": "book/03-broadcast-regression/broadcast_regression.html"
+                   "#broadcast-regression-scale",
 }
 
-# code -> (what it catches, the page that explains it): the table Finding checks codes
+# code -> (what it catches, the link to its lesson): the table Finding checks codes
 # against (report.CODES), filled here so that report need not import the checks.
 CHECKS = CODES
-CHECKS.update({code: (what, LESSONS.get(code, _CH5))
+CHECKS.update({code: (what, SITE + LESSONS.get(code, _CH5))
                for check in REGISTRY for code, what in check.CODES.items()})
