@@ -61,6 +61,8 @@ LESSONS = {
     "lr-too-large": "book/01-sine-parity/sine_parity.html#sine-parity-stable-lr",
     "input-scale": "book/03-broadcast-regression/broadcast_regression.html"
                    "#broadcast-regression-scale",
+    "grad-accumulation": "book/06-wiring-bugs/wiring_bugs.html"
+                         "#wiring-bugs-grad-accumulation",
 }
 
 # code -> (what it catches, the link to its lesson): the table Finding checks codes

@@ -89,5 +89,6 @@ def run(ctx):
                 "After two calls of train_step the gradient is the sum of both steps' "
                 f"gradients (it differs from the fresh one by {fmt(to_fresh)} of its "
                 "size, from the sum by less than 0.001): gradients are not zeroed, so "
-                "every step also re-applies all earlier ones and the effective step keeps "
-                "growing. Call optimizer.zero_grad() before loss.backward() in every step.")
+                "every step also re-applies all earlier ones and the loss swings instead of "
+                "settling, at any learning rate. Call optimizer.zero_grad() before "
+                "loss.backward() in every step.")
