@@ -42,12 +42,9 @@ import functools
 import sys
 from importlib import resources
 
-import numpy as np
-
 from .recording import FrameEncoder
-from .recording.format import VERSION, pack_raw
 
-__all__ = ["ESM_TAIL", "LiveFigure", "esm", "fallback_reason", "frame_bytes", "live_figure"]
+__all__ = ["ESM_TAIL", "LiveFigure", "esm", "fallback_reason", "live_figure"]
 
 #: The ES module's own part, after explorer.js (inlined in a function whose ``window``
 #: is a fresh object, so this module always uses its own renderer, never an older
@@ -140,7 +137,8 @@ def _widget_class():
 
     class LiveView(anywidget.AnyWidget):
         """The live figure: ``background`` (PNG, sent once), ``frame`` (the current
-        frame, :func:`frame_bytes`), ``ready`` (set by the browser once it has drawn)."""
+        frame, ``FrameEncoder.one_frame_recording``), ``ready`` (set by the browser
+        once it has drawn)."""
 
         _esm = esm()
         background = traitlets.Bytes(b"").tag(sync=True)
@@ -148,20 +146,6 @@ def _widget_class():
         ready = traitlets.Bool(False).tag(sync=True)
 
     return LiveView
-
-
-def frame_bytes(encoder: FrameEncoder, message: str = "") -> bytes:
-    """The frame of the explorer's artists as they are now (``message``: its refusal,
-    "" for none), as the raw bytes of a one-frame recording (see the module's notes)."""
-    frame = encoder.encode(message)
-    pool = [np.diff(a, prepend=0).astype("<i2") for a in frame.arrays]
-    meta = {
-        "v": VERSION, "w": encoder.width, "h": encoder.height, "q": encoder.q,
-        "controls": [], "styles": frame.styles, "texts": frame.texts,
-        "n_arrays": len(pool), "n_frames": 1, "n_artists": len(frame.rows),
-        "n_combos": 1,
-    }
-    return pack_raw(meta, pool, [frame.rows.astype("<i4").tobytes()], np.zeros(1, "<i4"))
 
 
 class LiveFigure:
@@ -183,7 +167,7 @@ class LiveFigure:
     def show(self, message: str = "") -> bytes:
         """Send the frame of the explorer's artists as ``draw`` left them (or the refusal
         ``message`` in their place, as ``explorer.apply`` returns it); returns its bytes."""
-        data = frame_bytes(self.encoder, message)
+        data = self.encoder.one_frame_recording(message)
         self.widget.frame = data
         return data
 

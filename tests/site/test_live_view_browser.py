@@ -82,7 +82,7 @@ def test_the_live_canvas_equals_the_recorded_canvas_at_each_setting(browser, pag
     for idx in picked:
         values = {c["name"]: grids[c["name"]][i] for c, i in zip(controls, idx, strict=True)}
         frames.append(base64.b64encode(
-            live_view.frame_bytes(encoder, ex.apply(values))).decode())
+            encoder.one_frame_recording(ex.apply(values))).decode())
         query = urlencode({f"small.{c['name']}": c["values"][i]
                            for c, i in zip(controls, idx, strict=True)})
         page = open_page(browser, f"{path.as_uri()}?{query}")

@@ -104,8 +104,8 @@ def _parts(data):
 
 def _frame_at(ex, values):
     fresh = explorer()
-    return live_view.frame_bytes(recording.FrameEncoder(fresh),
-                                 fresh.apply({**ex.values, **values}))
+    return recording.FrameEncoder(fresh).one_frame_recording(
+        fresh.apply({**ex.values, **values}))
 
 
 @needs_anywidget

@@ -41,7 +41,7 @@ from matplotlib.text import Text
 
 from ..errors import LessonInputError
 from .clipping import clip_polyline
-from .format import BLOB_CLASS, VERSION, ZLIB_LEVEL, pack
+from .format import BLOB_CLASS, VERSION, ZLIB_LEVEL, pack, pack_raw
 
 __all__ = [
     "MAX_BYTES", "MAX_SETTINGS", "MARGIN", "CANVAS_HASH_JS", "Recording", "Tables", "Frame",
@@ -234,6 +234,14 @@ class FrameEncoder:
                      texts=list(tables.texts),
                      arrays=[np.cumsum(d.astype(np.int64)) for d in tables.pool])
 
+    def one_frame_recording(self, message: str = "") -> bytes:
+        """The frame as the raw bytes of a one-frame recording without controls
+        (:func:`.format.pack_raw`): what the live view sends the renderer per move."""
+        tables = Tables()
+        tables.frame(self.rows(message, tables))
+        return pack_raw(_meta(self, tables, [], 1), tables.pool, list(tables.frames),
+                        np.zeros(1, "<i4"))
+
     # -- lines ---------------------------------------------------------------------
     def _clip_box(self, artist):
         box = artist.get_clip_box() if artist.get_clip_on() else None
@@ -394,20 +402,13 @@ def record(explorer, web_grid=None, *, name=None, max_bytes: int = MAX_BYTES,
     explorer.render()
 
     controls = explorer.controls
-    meta = {
-        "v": VERSION, "w": encoder.width, "h": encoder.height, "q": encoder.q,
-        "controls": [
-            {"name": n, "label": controls[n].description,
-             "kind": controls[n].web_kind(grids[n]),
-             "values": controls[n].labels(grids[n]),
-             "default": controls[n].index_of(grids[n], controls[n].default)}
-            for n in names
-        ],
-        "styles": [json.loads(s) for s in tables.styles],
-        "texts": list(tables.texts),
-        "n_arrays": len(tables.pool), "n_frames": len(tables.frames),
-        "n_artists": len(encoder.artists), "n_combos": total,
-    }
+    meta = _meta(encoder, tables, [
+        {"name": n, "label": controls[n].description,
+         "kind": controls[n].web_kind(grids[n]),
+         "values": controls[n].labels(grids[n]),
+         "default": controls[n].index_of(grids[n], controls[n].default)}
+        for n in names
+    ], total)
     blob = pack(meta, tables.pool, list(tables.frames), combos)
     explorer_id = _explorer_id(name, blob)
     page = _html(explorer_id, blob, background, png, meta)
@@ -416,6 +417,18 @@ def record(explorer, web_grid=None, *, name=None, max_bytes: int = MAX_BYTES,
         refuse(size)
     return Recording(html=page, png=png, explorer_id=explorer_id, grid_sizes=sizes,
                      combinations=total, frames=len(tables.frames), blob_bytes=len(blob))
+
+
+def _meta(encoder: FrameEncoder, tables: Tables, controls: list, n_combos: int) -> dict:
+    """A recording's header (:mod:`.format`) for the items stored in ``tables``."""
+    return {
+        "v": VERSION, "w": encoder.width, "h": encoder.height, "q": encoder.q,
+        "controls": controls,
+        "styles": [json.loads(s) for s in tables.styles],
+        "texts": list(tables.texts),
+        "n_arrays": len(tables.pool), "n_frames": len(tables.frames),
+        "n_artists": len(encoder.artists), "n_combos": n_combos,
+    }
 
 
 def _html(explorer_id, blob, background, png, meta) -> str:
