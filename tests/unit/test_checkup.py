@@ -794,8 +794,14 @@ def test_every_finding_links_to_its_lesson_on_the_published_site(config):
     for code, (_, link) in CHECKS.items():
         page, _, section = link.removeprefix(SITE).partition("#")
         assert link.startswith(SITE) and page.endswith(".html") and section, code
+    # Every code has a lesson of its own: a field-guide section, or the chapter
+    # that teaches it (none is left pointing at chapter 5's table of checks).
+    assert not [code for code, (_, link) in CHECKS.items() if "checkup-how" in link]
+    guide = [code for code, (_, link) in CHECKS.items() if link.endswith("-" + code)]
+    assert len(guide) == len(CHECKS) - 3  # lr-too-large, loss-broadcast, input-scale
     finding = Finding("dead-relu", "warning", "some units", CHECKS["dead-relu"][1])
     report = Report([finding])
-    assert f"    read: {SITE}book/05-checkup/checkup.html#checkup-how" in str(report)
-    assert (f"<a href='{SITE}book/05-checkup/checkup.html#checkup-how'>"
-            "checkup § checkup-how</a>") in report._repr_html_()
+    lesson = "book/09-depth-activations/depth_activations.html#depth-activations-dead-relu"
+    assert f"    read: {SITE}{lesson}" in str(report)
+    assert (f"<a href='{SITE}{lesson}'>"
+            "depth_activations § depth-activations-dead-relu</a>") in report._repr_html_()
