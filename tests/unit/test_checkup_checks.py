@@ -367,3 +367,21 @@ def test_cuda_generator_state_is_untouched_on_a_real_gpu():  # pragma: no cover
             (X.cuda(), y.cuda()))
     after = torch.cuda.get_rng_state_all()
     assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_unshuffled_batches_states_a_tiny_chance_as_a_bound():
+    # The chance that shuffled batches of 32 are one class is ~1e-17: its digits mean
+    # nothing to a reader (and differ between CPUs), so the message gives a bound.
+    from convergence_lab.checkup.checks.batch_order import _chance
+
+    assert _chance(0.012) == "about 1.2%"
+    assert _chance(2.2e-19) == "under one in a million"
+    x = torch.randn(512, 2, generator=torch.Generator().manual_seed(0))
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0).long()
+    order = torch.argsort(y, stable=True)
+    loader = DataLoader(TensorDataset(x[order], y[order]), batch_size=32)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+    report = checkup(model, nn.CrossEntropyLoss(),
+                     torch.optim.SGD(model.parameters(), lr=0.1), loader)
+    (found,) = [f for f in report.findings if f.code == "unshuffled-batches"]
+    assert "would almost never do: under one in a million" in found.message

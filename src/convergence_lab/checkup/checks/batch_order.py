@@ -44,6 +44,14 @@ def run(ctx):
                     "DataLoader(..., shuffle=True).")
 
 
+def _chance(p: float) -> str:
+    """A small probability as a reader reads it: 'about 1.2%', 'under one in a million'.
+
+    Below 1e-6 the exact value is of no use (and its digits differ between CPUs).
+    """
+    return f"about {fmt(p * 100)}%" if p >= 1e-6 else "under one in a million"
+
+
 def _class_order(ctx, ys, labels, values):
     n = len(labels)
     shares = torch.stack([(labels == v).double().mean() for v in values])
@@ -57,8 +65,8 @@ def _class_order(ctx, ys, labels, values):
     expected_pure = float((shares ** b).sum())  # chance of a pure batch, shuffled
     if b >= 2 and pure >= 0.5 and expected_pure < 0.05:
         what = (f"{pure:.0%} of the first {len(ys)} batches hold a single class "
-                f"(shuffled batches of {b:.0f} would almost never do: about "
-                f"{fmt(expected_pure * 100)}%)")
+                f"(shuffled batches of {b:.0f} would almost never do: "
+                f"{_chance(expected_pure)})")
     elif expected_runs >= 8 and runs <= expected_runs / 4:
         what = (f"The batches are ordered by class: the labels of the first {len(ys)} "
                 f"batches come in {runs} runs of one class where shuffled data would "
