@@ -63,21 +63,29 @@ def load(path):
     return nbformat.read(path, as_version=4)
 
 
-def run_to_explorer(chapter):
-    """Run a chapter's notebook up to its explorer; return the cells' namespace.
-
-    `chapter` is its folder under book/, e.g. "03-broadcast-regression". Executes, in
-    one namespace, every code cell but the Colab install cell, up to and including the
-    first cell that builds a `cl.Explorer(`: the explorer the notebook itself builds,
-    on the data and results of the cells before it. Figures go to Agg and are closed,
-    printed output is dropped.
-    """
+def explorer_cells(chapter):
+    """The chapter's notebook and the indices (among its code cells) that build an explorer."""
     (path,) = (ROOT / "book" / chapter).glob("*.ipynb")
     code = [c.source for c in load(path).cells if c.cell_type == "code"]
+    return path, code, [i for i, src in enumerate(code) if "cl.Explorer(" in src]
+
+
+def run_to_explorer(chapter, which=0):
+    """Run a chapter's notebook up to one of its explorers; return the cells' namespace.
+
+    `chapter` is its folder under book/, e.g. "03-broadcast-regression"; `which` counts
+    the cells that build a `cl.Explorer(` (0: the first). Executes, in one namespace,
+    every code cell but the Colab install cell, up to and including that cell: the
+    explorer the notebook itself builds, on the data and results of the cells before
+    it, is then `namespace["explorer"]` (whatever name the notebook gave it). Figures
+    go to Agg and are closed, printed output is dropped.
+    """
+    from convergence_lab import Explorer
+
+    path, code, builds = explorer_cells(chapter)
     assert code[0].startswith("# Colab only"), f"{path.name}: no install cell first"
-    code = code[1:]
-    built = next((i for i, src in enumerate(code) if "cl.Explorer(" in src), None)
-    assert built is not None, f"{path.name}: no cell builds a cl.Explorer"
+    assert len(builds) > which, f"{path.name}: no cell builds explorer {which}"
+    built = builds[which]
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -87,8 +95,13 @@ def run_to_explorer(chapter):
         warnings.simplefilter("ignore", UserWarning)  # plt.show() under Agg
         patch.setattr(plt, "show", lambda *args, **kwargs: None)
         try:
-            for i, src in enumerate(code[:built + 1], start=2):
+            for i, src in enumerate(code[1:built + 1], start=2):
+                before = {k: id(v) for k, v in namespace.items()}
                 exec(compile(src, f"{path.name} code cell {i}", "exec"), namespace)
+            new = [v for k, v in namespace.items()
+                   if isinstance(v, Explorer) and before.get(k) != id(v)]
+            assert len(new) == 1, f"{path.name} code cell {built + 1}: one explorer"
+            namespace["explorer"] = new[0]
         finally:
             plt.close("all")
     return namespace
@@ -102,8 +115,8 @@ def chapter_explorer():
     chapter_explorer("03-broadcast-regression", "ONE_D") is (`explorer`, `ONE_D`): the
     explorer and further names of the notebook that a test needs.
     """
-    def build(chapter, *names):
-        namespace = run_to_explorer(chapter)
+    def build(chapter, *names, which=0):
+        namespace = run_to_explorer(chapter, which)
         explorer = namespace["explorer"]
         return (explorer, *(namespace[name] for name in names)) if names else explorer
 
