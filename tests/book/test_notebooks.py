@@ -163,3 +163,21 @@ def test_one_folding_policy(path):
             f"code cell {i}: only the Colab install cell (the first) is folded whole")
         if any(call in cell.source for call in DRAWS):
             assert "hide-input" in tags, f"code cell {i} draws a figure: fold it (hide-input)"
+
+
+# The field guide (chapters 6 on): every figure is numbered, captioned and carries alt
+# text that says what it shows (myst-nb writes `mystnb.image.alt` into the <img>).
+GUIDE = [p for p in NOTEBOOKS if int(p.parent.name[:2]) >= 6]
+
+
+@pytest.mark.parametrize("path", GUIDE, ids=[str(p.relative_to(ROOT)) for p in GUIDE])
+def test_field_guide_figures_have_captions_and_alt_text(path):
+    for i, cell in enumerate(code_cells(load(path))):
+        pngs = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        if not pngs or "nbval-ignore-output" in cell.metadata.get("tags", []):
+            continue  # a live explorer's own fallback figure
+        meta = cell.metadata.get("mystnb", {})
+        assert meta.get("figure", {}).get("caption"), f"code cell {i}: no caption"
+        assert meta.get("figure", {}).get("name"), f"code cell {i}: no figure name"
+        alt = meta.get("image", {}).get("alt", "")
+        assert len(alt.split()) >= 15, f"code cell {i}: alt text {alt!r} says too little"
