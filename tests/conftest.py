@@ -49,6 +49,11 @@ def book_notebooks():
     return sorted(p for p in found if ".ipynb_checkpoints" not in p.parts)
 
 
+def field_guide_notebooks():
+    """Chapters 6 on: the field guide, whose figures carry captions and alt text."""
+    return [p for p in book_notebooks() if int(p.parent.name[:2]) >= 6]
+
+
 @pytest.fixture(scope="session")
 def config():
     return yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -96,7 +101,8 @@ def run_to_explorer(chapter, which=0):
         patch.setattr(plt, "show", lambda *args, **kwargs: None)
         try:
             for i, src in enumerate(code[1:built + 1], start=2):
-                before = {k: id(v) for k, v in namespace.items()}
+                if i == built + 1:  # the explorer's cell: which name does it bind?
+                    before = {k: id(v) for k, v in namespace.items()}
                 exec(compile(src, f"{path.name} code cell {i}", "exec"), namespace)
             new = [v for k, v in namespace.items()
                    if isinstance(v, Explorer) and before.get(k) != id(v)]

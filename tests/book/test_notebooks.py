@@ -4,7 +4,7 @@ import re
 
 import pytest
 import sync_install_cells
-from conftest import ROOT, book_notebooks, load
+from conftest import ROOT, book_notebooks, field_guide_notebooks, load
 
 import convergence_lab as cl
 
@@ -167,7 +167,7 @@ def test_one_folding_policy(path):
 
 # The field guide (chapters 6 on): every figure is numbered, captioned and carries alt
 # text that says what it shows (myst-nb writes `mystnb.image.alt` into the <img>).
-GUIDE = [p for p in NOTEBOOKS if int(p.parent.name[:2]) >= 6]
+GUIDE = field_guide_notebooks()
 
 
 @pytest.mark.parametrize("path", GUIDE, ids=[str(p.relative_to(ROOT)) for p in GUIDE])

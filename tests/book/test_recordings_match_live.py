@@ -8,15 +8,15 @@ the whole recorded grid and compares (convergence_lab.recording.check_against_li
 import math
 
 import pytest
-from conftest import ROOT, explorer_cells
+from conftest import book_notebooks, explorer_cells
 
 from convergence_lab.recording import check_against_live
 from convergence_lab.recording.live_check import web_grids
 
-CHAPTERS = sorted(p.parent.name for p in (ROOT / "book").glob("*/*.ipynb")
-                  if "cl.Explorer(" in p.read_text())
 # Every explorer of every chapter: (chapter, k) for its k-th explorer cell.
-EXPLORERS = [(ch, k) for ch in CHAPTERS for k in range(len(explorer_cells(ch)[2]))]
+EXPLORERS = [(p.parent.name, k) for p in book_notebooks()
+             for k in range(len(explorer_cells(p.parent.name)[2]))]
+CHAPTERS = sorted({chapter for chapter, _ in EXPLORERS})
 
 
 def test_the_chapters_with_explorers_are_found():
