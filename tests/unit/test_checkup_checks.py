@@ -122,7 +122,8 @@ def test_softmax_over_one_unit_is_named_as_the_zero_gradient():
 @pytest.mark.parametrize("make, cause", [
     (lambda p: torch.optim.Adam(p, lr=1e-7), "learning rate is far too small"),
     (lambda p: torch.optim.SGD(p, lr=1e-6), "learning rate is far too small"),
-    (lambda p: torch.optim.SGD(p, lr=0.05, weight_decay=20.0), "Weight decay holds the weights back"),
+    (lambda p: torch.optim.SGD(p, lr=0.05, weight_decay=20.0),
+     "Weight decay holds the weights back"),
 ])
 def test_slow_progress_and_its_cause(make, cause):
     X, y = teacher()
