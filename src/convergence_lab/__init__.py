@@ -10,7 +10,7 @@ from .controls import choice, int_slider, log_slider, slider, toggle
 from .data import linear_data, parity_data
 from .errors import LessonInputError
 from .explorer import grid_index
-from .notebook import setup_notebook, verdict
+from .notebook import readout, setup_notebook, verdict
 from .plots import (
     COLORS,
     FIGSIZE,
@@ -31,7 +31,7 @@ __all__ = [
     "CHECKS", "COLORS", "FIGSIZE", "PALETTE", "Explorer", "Finding", "LessonInputError",
     "Report", "checkup",
     "choice", "correctness_key", "correctness_strip", "grid_index", "int_slider",
-    "linear_data", "log_slider", "outcome_map", "parity_data", "plot_trace",
+    "linear_data", "log_slider", "outcome_map", "parity_data", "plot_trace", "readout",
     "record_training", "setup_notebook", "shape_guard", "slider", "sweep", "toggle",
     "verdict",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -10,7 +11,7 @@ import torch
 from .errors import LessonInputError
 from .plots import use_book_style
 
-__all__ = ["setup_notebook", "format_lesson_error", "verdict"]
+__all__ = ["setup_notebook", "format_lesson_error", "readout", "verdict"]
 
 
 def format_lesson_error(exc: BaseException) -> str:
@@ -55,3 +56,40 @@ def verdict(claim: str, holds) -> None:
     if not bool(holds):
         raise AssertionError(f"{claim}: no")
     print(f"{claim}: yes")
+
+
+def _significant(x: float, digits: int) -> str:
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e4:
+        decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0)
+        return f"{x:.{decimals}f}"
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def readout(value, digits: int = 3, *, percent: bool = False) -> str:
+    """The book's one number format for explorer titles and readouts.
+
+    ``digits`` significant digits: plain from 0.001 to 10,000 (``1.48``, ``0.0123``,
+    ``1500``), scientific outside (``5.2e-4``). A chaotic run's later digits differ from
+    CPU to CPU, so a title shows only the digits its lesson needs. ``percent=True``
+    shows a fraction as a percentage and never rounds a score short of perfect up to
+    "100%" (or a non-zero one down to "0%"): it adds digits until the two differ. NaN
+    and infinities read "NaN", "inf" and "-inf", so a diverged run says so.
+    """
+    digits = int(digits)
+    if digits < 1:
+        raise LessonInputError(f"readout() needs at least 1 significant digit, got {digits}.")
+    v = float(value)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if not percent:
+        return _significant(v, digits)
+    text = _significant(100 * v, digits)
+    while digits < 8 and ((float(text) == 100 and v != 1) or (float(text) == 0 and v != 0)):
+        digits += 1
+        text = _significant(100 * v, digits)
+    return f"{text}%"

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 import convergence_lab as cl
@@ -40,3 +41,29 @@ def test_verdict_stops_the_notebook_on_a_false_claim(capsys):
     with pytest.raises(AssertionError, match="w stays away from pi/2: no"):
         cl.verdict("w stays away from pi/2", np.bool_(False))
     assert capsys.readouterr().out == ""
+
+
+def test_readout_shows_significant_digits_plain_or_scientific():
+    assert cl.readout(1.47886) == "1.48"
+    assert cl.readout(0.0123456) == "0.0123"
+    assert cl.readout(1500.4) == "1500"
+    assert cl.readout(5.239e-4, 2) == "5.2e-4"
+    assert cl.readout(2.5e7, 2) == "2.5e7"
+    assert cl.readout(0) == "0"
+    assert cl.readout(-1.47886, 2) == "-1.5"
+
+
+def test_readout_percent_never_rounds_to_a_perfect_score():
+    assert cl.readout(0.5013, 2, percent=True) == "50%"
+    assert cl.readout(1.0, 2, percent=True) == "100%"
+    assert cl.readout(1499 / 1500, 2, percent=True) == "99.9%"
+    assert cl.readout(1 / 1500, 1, percent=True) == "0.07%"
+    assert cl.readout(0.0, 2, percent=True) == "0%"
+
+
+def test_readout_names_non_finite_values_and_rejects_zero_digits():
+    assert cl.readout(float("nan")) == "NaN"
+    assert cl.readout(float("inf")) == "inf"
+    assert cl.readout(-np.inf) == "-inf"
+    with pytest.raises(cl.LessonInputError, match="at least 1 significant digit"):
+        cl.readout(1.0, 0)
