@@ -7,6 +7,7 @@ such as \\eta as itself. The two symbols with two meanings in the book are told 
 form: sigma applied to something is the sigmoid, sigma alone the noise's spread.
 """
 
+import functools
 import re
 
 import pytest
@@ -43,6 +44,7 @@ def pattern(symbol):
     return re.escape(symbol)
 
 
+@functools.cache  # read the notebooks once, not once per symbol row
 def chapter_math():
     """Each chapter's label (its first line, `(label)=`) -> its markdown math."""
     chapters = {}
