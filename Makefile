@@ -1,5 +1,6 @@
 # The project's commands. Each installs what it needs into .venv first (once).
-#   make book      install everything and build the site into _build/html
+#   make book      install everything and build the site into _build/html, with its PDF
+#   make pdf       only the PDF of the whole book (_build/html/why-wont-it-converge.pdf)
 #   make test      unit tests, notebook policy tests, the book build, nbval on every notebook,
 #                  then nbval again as on an older CPU (make test-portable)
 #   make execute   re-execute every notebook in place, each in a fresh kernel
@@ -11,7 +12,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lab book test test-portable execute bench lint colab-check zizmor clean
+.PHONY: install lab book pdf test test-portable execute bench lint colab-check zizmor clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,11 @@ install: $(STAMP)
 # --all: re-read every page, so a warning in an unchanged page still fails the build.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
+	$(MAKE) pdf
+
+# The single-page site printed by the system's Chromium (tools/build_pdf.py says how).
+pdf: $(STAMP)
+	$(BIN)/python tools/build_pdf.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -16,8 +16,6 @@ for modules collected after it.
 
 import contextlib
 import io
-import os
-import shutil
 import subprocess
 import sys
 import warnings
@@ -30,14 +28,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = str(Path(sys.executable).with_name("jupyter-book"))
-# Debian's chromium (.ci/run installs it), else a Chrome already on the machine
-# (GitHub's runners have one). Never `playwright install`: it downloads a browser.
-BROWSERS = ("chromium", "google-chrome", "chromium-browser")
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run"]
 # The project's tools (tools/*.py) are scripts, not a package; tests import them, and
 # the book's Sphinx extension (book/_ext/execution_stats.py) too.
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "book" / "_ext")]
+# The browser the site tests drive: $CHROMIUM, else the system's (tools/chromium.py).
+# Never `playwright install`: it downloads a browser.
+from chromium import ARGS as BROWSER_ARGS  # noqa: E402
+from chromium import chromium_path  # noqa: E402
+
 # tests/site/test_recording_browser.py and test_live_view_browser.py record the small
 # explorer of tests/unit/test_recording.py; pytest puts a group's folder on sys.path
 # only once it collects it.
@@ -141,12 +139,6 @@ def site(tmp_path_factory):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "WARNING" not in proc.stdout + proc.stderr
     return out / "_build" / "html"
-
-
-def chromium_path():
-    """The browser the site tests drive: $CHROMIUM, or the first of BROWSERS on PATH."""
-    found = [os.environ.get("CHROMIUM")] + [shutil.which(name) for name in BROWSERS]
-    return next((p for p in found if p), None)
 
 
 @pytest.fixture(scope="session")

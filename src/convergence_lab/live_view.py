@@ -75,8 +75,10 @@ function render({ model, el }) {
       ctx = canvas.getContext("2d");
       root.appendChild(canvas);
     }
-    clExplorer.drawFrame(ctx, bg, d.frames,
-                         {w: m.w, h: m.h, q: m.q, styles: m.styles, texts: m.texts, arr: d.arr});
+    var said = clExplorer.drawFrame(ctx, bg, d.frames, {w: m.w, h: m.h, q: m.q,
+                                    styles: m.styles, texts: m.texts, arr: d.arr});
+    // The figure's name says what its titles say (the sliders announce the setting).
+    canvas.setAttribute("aria-label", said.length ? said.join("; ") : "the explorer's figure");
     root.dataset.frames = ++drawn;
     requestAnimationFrame(function () {
       root.dispatchEvent(new CustomEvent("cl-live-drawn",

@@ -81,8 +81,10 @@ def test_extensions_are_jupyter_books_defaults_without_thebe(config):
 
     defaults = get_default_sphinx_config()["extensions"]
     listed = config["sphinx"]["config"]["extensions"]
-    # the book's own additions (execution_stats is book/_ext/execution_stats.py)
-    added = ["sphinx_exercise", "sphinxcontrib.bibtex", "execution_stats"]
+    # the book's own additions (execution_stats, postprocess and single_page are
+    # local extensions in book/_ext/)
+    added = ["sphinx_exercise", "sphinxcontrib.bibtex", "execution_stats", "postprocess",
+             "single_page"]
     assert listed == [e for e in defaults if e != "sphinx_thebe"] + added
 
 

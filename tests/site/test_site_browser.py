@@ -13,6 +13,7 @@ link restores the controls' state.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,15 +44,20 @@ class OfflinePage:
     url: str
     errors: list[str] = field(default_factory=list)  # page errors, console errors, failed loads
     offsite: list[str] = field(default_factory=list)  # requests aborted: they would leave
+    loaded: list[str] = field(default_factory=list)  # the local files it asked for
 
     def close(self):
         self.page.context.close()
 
 
 def open_offline(browser, site: Path, rel: str, query: str = "",
-                 typeset: bool = True) -> OfflinePage:
-    """Open site/rel (plus a ?query) offline and wait until its math is typeset."""
-    context = browser.new_context()
+                 typeset: bool = True, **context_options) -> OfflinePage:
+    """Open site/rel (plus a ?query) offline and wait until its math is typeset.
+
+    `context_options` go to the browser context: e.g. viewport={...},
+    color_scheme="dark" (the theme follows the reader's system colours).
+    """
+    context = browser.new_context(**context_options)
     opened = OfflinePage(page=None, rel=rel, url=(site / rel).as_uri() + query)
 
     def route(r):
@@ -69,6 +75,7 @@ def open_offline(browser, site: Path, rel: str, query: str = "",
     page.on("requestfailed", lambda r: r.url.startswith("file:") and opened.errors.append(
         f"failed to load {r.url}: {r.failure}"))
     page.on("websocket", lambda ws: opened.offsite.append(ws.url))
+    page.on("request", lambda r: r.url.startswith("file:") and opened.loaded.append(r.url))
     page.goto(opened.url, wait_until="load")
     if typeset:
         wait_for_math(page)
@@ -117,6 +124,9 @@ def test_math_is_typeset_and_no_raw_tex_shows(site_page):
     prose = site_page.page.evaluate(PROSE_JS)
     for raw in ("$$", "\\frac", "\\(", "\\[", "\\begin{"):
         assert raw not in prose
+    # A TeX command or a caret power in text (a link's text taken from a heading with
+    # math, a bibliography field) shows raw: "\\pi/2", "1/N^2", "\\emph".
+    assert re.findall(r"\\[A-Za-z]+|\w\^[\w{]", prose) == []
 
 
 def test_no_widget_text_shows_instead_of_a_widget(site_page):

@@ -6,7 +6,9 @@ notebook builds an `Explorer` must carry its recording on the page; each recorde
 explorer must have at least three working, labelled controls; moving every control
 through several values, by keyboard and by input events as a reader would, must
 redraw the canvas on at least 70% of the moves; nothing may err or leave the machine;
-the math is typeset; and the setting the explorer writes into the query string must
+the math is typeset; no control moves sideways when a readout changes; a screen
+reader hears what the picture's titles say after a move (an aria-live status, and the
+canvas's name); and the setting the explorer writes into the query string must
 restore the same controls and the same pixels when the link is opened again.
 
 Timing is not asserted here (a shared CI machine is no stopwatch): the latency
@@ -29,6 +31,19 @@ MIN_REDRAWN = 0.7  # share of moves that must change the canvas
 RENDERED = "[...document.querySelectorAll('.cl-explorer')].every(e => e.dataset.rendered)"
 # A hash of the canvas pixels: equal pictures give equal numbers.
 CANVAS = CANVAS_HASH_JS
+# Where every control, readout and the link sit: a readout that changes width must not
+# push the controls after it (a reader's pointer would miss the slider it was on).
+PLACES = """root => {
+  const at = root.getBoundingClientRect();  // a focused control may scroll the page
+  return [...root.querySelectorAll('.cl-controls > div > *, .cl-link')].map(e => {
+    const r = e.getBoundingClientRect();
+    return [Math.round(r.left - at.left), Math.round(r.top - at.top), Math.round(r.width)];
+  });
+}"""
+# What a screen reader hears after the last move: the picture's titles (cl-status,
+# aria-live), which also start the canvas's name.
+SPOKEN = """root => [root.querySelector('.cl-status').textContent,
+                     root.querySelector('canvas').getAttribute('aria-label')]"""
 STATE = """root => [...root.querySelectorAll('[data-control]')].map(e =>
   [e.dataset.control, e.type === 'checkbox' ? String(e.checked) : String(e.value)])"""
 
@@ -129,6 +144,7 @@ def test_chapter_explorer_moves_offline_and_its_link_restores_it(browser, site, 
             controls = root.query_selector_all(
                 "input[data-control], select[data-control]")
             start = root.evaluate(STATE)
+            places = root.evaluate(PLACES)
             working, moves, changed = [], 0, 0
             for control in controls:
                 cid = control.get_attribute("id")
@@ -142,6 +158,7 @@ def test_chapter_explorer_moves_offline_and_its_link_restores_it(browser, site, 
                         continue  # already there (an end of the range): not a move
                     moves += 1
                     by_key |= move[0] == "key"
+                    assert root.evaluate(PLACES) == places, f"{cid}: {move} moved the controls"
                     if root.evaluate(CANVAS) != before:
                         changed += 1
                         redrew = True
@@ -154,6 +171,11 @@ def test_chapter_explorer_moves_offline_and_its_link_restores_it(browser, site, 
                 if redrew:
                     working.append(control.get_attribute("data-control"))
             assert len(working) >= MIN_CONTROLS, f"{name}: working controls {working}"
+            page.wait_for_timeout(300)  # the status is written once a burst of moves ends
+            status, label = root.evaluate(SPOKEN)
+            assert "Setting: " in label, label
+            said = label.split("Setting: ")[0].rstrip(". ")
+            assert status.strip() and status.rstrip(". ") == said, (status, label)
             assert changed >= MIN_REDRAWN * moves, f"{name}: {changed} of {moves} redrew"
 
             # The link: every control away from its start, then the URL the explorer writes.

@@ -374,6 +374,9 @@ def record(explorer, web_grid=None, *, name=None, max_bytes: int = MAX_BYTES,
 
     saved_values = dict(explorer.values)
     png = explorer.render()  # the default setting: also the fallback picture
+    # What the picture says at that setting (the titles and notes draw wrote), for its alt.
+    said = [" ".join(a.get_text().split()) for a in encoder.artists[:-1]
+            if isinstance(a, Text) and a.get_visible() and a.get_text().strip()]
     background = explorer.background_png()
     fixed = len(background) * 4 / 3 + len(png) * 4 / 3 + 20_000
     shape = [sizes[n] for n in names]
@@ -411,7 +414,9 @@ def record(explorer, web_grid=None, *, name=None, max_bytes: int = MAX_BYTES,
     ], total)
     blob = pack(meta, tables.pool, list(tables.frames), combos)
     explorer_id = _explorer_id(name, blob)
-    page = _html(explorer_id, blob, background, png, meta)
+    setting = ", ".join(f"{c['label']} {c['values'][c['default']]}" for c in meta["controls"])
+    alt = "; ".join(said) + f". Setting: {setting}" if said else f"Setting: {setting}"
+    page = _html(explorer_id, blob, background, png, meta, alt)
     size = len(page.encode())
     if size > max_bytes:
         refuse(size)
@@ -431,7 +436,7 @@ def _meta(encoder: FrameEncoder, tables: Tables, controls: list, n_combos: int) 
     }
 
 
-def _html(explorer_id, blob, background, png, meta) -> str:
+def _html(explorer_id, blob, background, png, meta, alt) -> str:
     b64 = base64.b64encode(blob).decode()
     bg = base64.b64encode(background).decode()
     fallback = base64.b64encode(png).decode()
@@ -445,7 +450,7 @@ def _html(explorer_id, blob, background, png, meta) -> str:
     # The renderer finds its data through the element that holds this script.
     return (
         f'<div class="cl-explorer" id="cl-{explorer_id}" data-explorer="{explorer_id}">'
-        f'<img class="cl-fallback" alt="the explorer at its default setting" '
+        f'<img class="cl-fallback" alt="{html.escape(alt)}" '
         f'width="{meta["w"]}" height="{meta["h"]}" style="max-width:100%;height:auto" '
         f'src="data:image/png;base64,{fallback}">'
         f'<p class="cl-grid-note" hidden>{note}</p>'

@@ -115,22 +115,34 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
       if (c.kind === "range") {
         out = document.createElement("output");
         out.htmlFor = inputId;
+        // As wide as the longest value, so the controls after it never move.
+        var longest = Math.max.apply(null, c.values.map(function (v) { return String(v).length; }));
+        out.style.cssText = "display:inline-block;white-space:nowrap;" +
+          "font-variant-numeric:tabular-nums;width:" + (longest + 1) + "ch";
         box.appendChild(out);
       }
       panel.appendChild(box);
       return {input: input, out: out};
     });
     panel.appendChild(link);
+    // What the picture now says (its titles), read out by screen readers after a move.
+    var status = document.createElement("p");
+    status.className = "cl-status";
+    status.setAttribute("aria-live", "polite");
+    status.style.cssText = "position:absolute;width:1px;height:1px;margin:-1px;padding:0;" +
+      "overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0";
+    panel.appendChild(status);
     // In a notebook the arrows, Home, End, Page keys and space belong to the focused
     // control, not to the notebook's shortcuts (JupyterLab would move between cells).
     panel.dataset.lmSuppressShortcuts = "true";
     panel.addEventListener("keydown", function (ev) {
       if (/^(Arrow|Page|Home$|End$| $)/.test(ev.key)) ev.stopPropagation();
     });
-    return {panel: panel, link: link, outputs: outputs};
+    return {panel: panel, link: link, outputs: outputs, status: status};
   }
 
-  function readouts(canvas, controls, outputs, state) {
+  // The readouts, and the canvas's name: what its titles say, then the setting.
+  function readouts(canvas, controls, outputs, state, said) {
     controls.forEach(function (c, i) {
       var o = outputs[i];
       if (o.out) {
@@ -138,9 +150,11 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
         o.input.setAttribute("aria-valuetext", c.label + " " + c.values[state[i]]);
       }
     });
-    canvas.setAttribute("aria-label", "figure for " + controls.map(function (c, i) {
+    var setting = controls.map(function (c, i) {
       return c.label + " " + c.values[state[i]];
-    }).join(", "));
+    }).join(", ");
+    canvas.setAttribute("aria-label", (said && said.length ? said.join("; ") + ". " : "") +
+      "Setting: " + setting);
   }
 
   // -- drawing --------------------------------------------------------------------
@@ -217,8 +231,9 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
   // rows: a flat int array of [style, a, b, c] per moving artist (style < 0: hidden).
   // A line's a, b, c are array numbers (x, y, sub-path starts or -1); a text's are its
   // text number and position, in 1/q px.
+  // Returns the texts it drew (titles and notes that change with the setting).
   function drawFrame(ctx, bg, rows, t) {
-    var arr = t.arr, q = t.q;
+    var arr = t.arr, q = t.q, said = [];
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, t.w, t.h);
     ctx.drawImage(bg, 0, 0);
@@ -230,8 +245,10 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
                  rows[at + 3] >= 0 ? arr(rows[at + 3]) : null, q);
       } else {
         drawText(ctx, st, t.texts[rows[at + 1]], rows[at + 2] / q, rows[at + 3] / q);
+        said.push(t.texts[rows[at + 1]].replace(/\s+/g, " "));
       }
     }
+    return said;
   }
 
   // -- the URL --------------------------------------------------------------------
@@ -291,9 +308,10 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
     var ui = buildControls(id, controls, state, moved);
     var link = ui.link;
 
+    var said = [];
     function render() {
       var f = data.combos[comboOf(controls, state)];
-      drawFrame(ctx, bg, data.frames.subarray(f * nart * 4, (f + 1) * nart * 4), tables);
+      said = drawFrame(ctx, bg, data.frames.subarray(f * nart * 4, (f + 1) * nart * 4), tables);
       root.dataset.frame = f;
     }
 
@@ -301,20 +319,25 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
     // In a notebook the page's URL is the notebook server's: a link to it shares nothing.
     if (inNotebook) link.style.display = "none";
     var timer = 0;
-    function writeUrl() { syncUrl(link, settingUrl(id, controls, state), inNotebook); }
+    function settled() {  // after the last move of a burst: the URL, and what to read out
+      syncUrl(link, settingUrl(id, controls, state), inNotebook);
+      ui.status.textContent = said.join("; ");
+    }
 
     var stats = makeStats(root);
     function moved(ev) {
       var t0 = ev && ev.timeStamp ? ev.timeStamp : performance.now();
       render();
-      readouts(canvas, controls, ui.outputs, state);
+      readouts(canvas, controls, ui.outputs, state, said);
       clearTimeout(timer);
-      timer = setTimeout(writeUrl, 150);  // browsers throttle a burst of replaceState calls
+      // Browsers throttle a burst of replaceState calls; a screen reader would read
+      // every step of a held arrow key.
+      timer = setTimeout(settled, 150);
       stats.drawn(t0);
     }
 
-    readouts(canvas, controls, ui.outputs, state);
     render();
+    readouts(canvas, controls, ui.outputs, state, said);
     link.href = settingUrl(id, controls, state);
     var fallback = root.querySelector(".cl-fallback");
     root.insertBefore(canvas, fallback);

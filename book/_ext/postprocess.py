@@ -1,0 +1,73 @@
+"""Mend the written pages where the theme and extensions serve readers badly.
+
+Each rewrite below is one small, exact replacement in the written HTML files, made
+when the build finishes (Sphinx's ``build-finished`` event), because the markup comes
+from templates of pinned packages that offer no setting for it.
+
+For readers of assistive technology (tests/site/test_site_a11y.py runs axe-core on
+every page):
+
+- myst-nb's folded cells: ``<summary aria-label="Toggle hidden content">`` hides the
+  visible text ("Show code cell source") from screen readers behind another name.
+  Without the label, the summary's visible text is its name.
+- pydata-sphinx-theme's search button is named "Search" while it shows "Search
+  Ctrl+K"; without the label its name is what it shows.
+- the theme's colour-mode button is named "Color mode" while its icons carry titles
+  ("Light", "Dark", "System Settings") that become its visible text. The icons are
+  decoration (aria-hidden, no title), so the button's name is the one it shows in
+  its tooltip.
+- sphinxcontrib-bibtex / docutils mark each reference ``role="doc-biblioentry"``,
+  a role ARIA 1.3 deprecates, inside ``role="list"``; a list's items are
+  ``role="listitem"``.
+
+For the page's weight (tests/site/test_site_browser.py weighs every page):
+
+- pydata-sphinx-theme loads Font Awesome twice: its stylesheet has the icon font and
+  every icon's class, and ``fontawesome.js`` (1.5 MB) swaps each icon for an SVG. The
+  script goes; the icons are drawn from the font.
+- myst-nb asks Sphinx to put MathJax (1.2 MB) on every page; a page with no math
+  (nothing of class ``math``) loses it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REWRITES = [
+    (re.compile(r'<summary aria-label="Toggle hidden content">'), "<summary>"),
+    (re.compile(r'(<button class="btn search-button-field[^>]*?) aria-label="Search"'), r"\1"),
+    (re.compile(r'(<i class="theme-switch [^"]*"[^>]*?) title="[^"]*"></i>'),
+     r'\1 aria-hidden="true"></i>'),
+    (re.compile(r'role="doc-biblioentry"'), 'role="listitem"'),
+]
+
+
+FONTAWESOME_JS = re.compile(r'<script defer src="[^"]*/scripts/fontawesome\.js[^"]*"></script>\n?')
+MATHJAX = [re.compile(r"<script>window\.MathJax = .*?</script>\n?"),
+           re.compile(r'<script defer="defer" src="[^"]*/mathjax/[^"]*"></script>\n?')]
+
+
+def mend(html: str) -> str:
+    for pattern, replacement in REWRITES:
+        html = pattern.sub(replacement, html)
+    html = FONTAWESOME_JS.sub("", html)
+    if 'class="math' not in html:
+        for pattern in MATHJAX:
+            html = pattern.sub("", html)
+    return html
+
+
+def mend_site(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for path in Path(app.outdir).rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        mended = mend(text)
+        if mended != text:
+            path.write_text(mended, encoding="utf-8")
+
+
+def setup(app):
+    app.connect("build-finished", mend_site)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
