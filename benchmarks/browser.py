@@ -7,11 +7,13 @@ bench_static_explorer.py, bench_site.py and bench_jupyterlab.py launch it throug
 
 from __future__ import annotations
 
-import os
+import sys
+from pathlib import Path
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from chromium import ARGS, chromium_path  # noqa: E402  (tools/chromium.py: as the tests find it)
+
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
 
 
 def launch(playwright):

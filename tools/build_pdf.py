@@ -7,7 +7,7 @@
 file at the site's root. No TeX: Jupyter Book builds the single-page HTML
 (`--builder singlehtml`, into _build/singlehtml), and the system's Chromium
 (tools/chromium.py) opens it by file://, with every request that would leave the
-machine refused, waits until its math is typeset, and prints it to A4 with page
+machine refused (KaTeX typesets the math before `load`), and prints it to A4 with page
 numbers. The print rules of book/_static/site.css show each explorer's fallback
 picture (its default setting) instead of its canvas and controls.
 """
@@ -67,7 +67,6 @@ def print_pdf(page: Path, pdf: Path, browser=None) -> None:
             ("file:", "data:", "blob:")) else r.abort())
         tab = context.new_page()
         tab.goto(page.as_uri(), wait_until="load", timeout=120_000)
-        tab.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
         pdf.parent.mkdir(parents=True, exist_ok=True)
         tab.pdf(path=str(pdf), format="A4", print_background=True,
                 margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},

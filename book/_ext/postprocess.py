@@ -25,8 +25,8 @@ For the page's weight (tests/site/test_site_browser.py weighs every page):
 - pydata-sphinx-theme loads Font Awesome twice: its stylesheet has the icon font and
   every icon's class, and ``fontawesome.js`` (1.5 MB) swaps each icon for an SVG. The
   script goes; the icons are drawn from the font.
-- myst-nb asks Sphinx to put MathJax (1.2 MB) on every page; a page with no math
-  (nothing of class ``math``) loses it.
+- myst-nb asks Sphinx to put the math renderer on every page; a page with no math
+  (nothing of class ``math``) loses KaTeX's script, stylesheet and auto-renderer.
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ REWRITES = [
 
 
 FONTAWESOME_JS = re.compile(r'<script defer src="[^"]*/scripts/fontawesome\.js[^"]*"></script>\n?')
-MATHJAX = [re.compile(r"<script>window\.MathJax = .*?</script>\n?"),
-           re.compile(r'<script defer="defer" src="[^"]*/mathjax/[^"]*"></script>\n?')]
+KATEX = [re.compile(r'<link rel="stylesheet" type="text/css" href="[^"]*/(?:vendor/katex/'
+                   r'katex\.min|katex-math)\.css[^"]*" />\n?'),
+         re.compile(r'<script src="[^"]*/(?:katex\.min|auto-render\.min|katex_autorenderer)'
+                   r'\.js[^"]*"></script>\n?')]
 
 
 def mend(html: str) -> str:
@@ -53,7 +55,7 @@ def mend(html: str) -> str:
         html = pattern.sub(replacement, html)
     html = FONTAWESOME_JS.sub("", html)
     if 'class="math' not in html:
-        for pattern in MATHJAX:
+        for pattern in KATEX:
             html = pattern.sub("", html)
     return html
 

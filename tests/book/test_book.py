@@ -83,14 +83,17 @@ def test_extensions_are_jupyter_books_defaults_without_thebe(config):
     listed = config["sphinx"]["config"]["extensions"]
     # the book's own additions (execution_stats, postprocess and single_page are
     # local extensions in book/_ext/)
-    added = ["sphinx_exercise", "sphinxcontrib.bibtex", "execution_stats", "postprocess",
-             "single_page"]
+    added = ["sphinx_exercise", "sphinxcontrib.bibtex", "sphinxcontrib.katex",
+             "execution_stats", "postprocess", "single_page"]
     assert listed == [e for e in defaults if e != "sphinx_thebe"] + added
 
 
-def test_mathjax_is_vendored_with_its_license(config):
+def test_katex_stylesheet_and_fonts_are_vendored_with_their_license(config):
     static = ROOT / config["sphinx"]["config"]["html_static_path"][0]
-    entry = static / config["sphinx"]["config"]["mathjax_path"]
-    assert entry.is_file() and "://" not in config["sphinx"]["config"]["mathjax_path"]
-    assert (entry.parent / "LICENSE").is_file()
-    assert (entry.parent / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+    css_path = config["sphinx"]["config"]["katex_css_path"]
+    css = static / css_path
+    assert css.is_file() and "://" not in css_path
+    assert (css.parent / "LICENSE").is_file()
+    # every WOFF2 font the stylesheet names is there (the browser asks for no other)
+    fonts = set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css.read_text()))
+    assert fonts and all((css.parent / f).is_file() for f in fonts)

@@ -4,7 +4,7 @@ Each page (offline, by file://) in light and dark colours, at a desktop width
 (1280x900) and a phone's (390x844):
 
 - axe-core (tests/site/vendor/axe-core, WCAG 2.0/2.1/2.2 A and AA) finds nothing,
-  including in the markup the theme, myst-nb and MathJax produce (book/_ext/postprocess.py
+  including in the markup the theme, myst-nb and KaTeX produce (book/_ext/postprocess.py
   and book/_static/a11y.css mend what they get wrong);
 - every image has alt text that says something: not empty, not a file path, not
   a copy of its caption;
@@ -50,15 +50,16 @@ IMAGES = """() => [...document.querySelectorAll('main img')].map(img => {
 
 # Each typeset display formula against its column. An equation number sits at the
 # column's right edge, so a numbered formula must fit in the column beside it.
-WIDE_MATH = """() => [...document.querySelectorAll('main mjx-container[display="true"]')]
-    .filter(m => {
-        const col = m.closest('div.math') || m.parentElement;
-        const inner = m.querySelector('mjx-math');
+WIDE_MATH = """() => [...document.querySelectorAll('main div.math')].filter(col => {
+        const html = col.querySelector('.katex-html');
+        if (!html) return false;
+        const range = document.createRange();
+        range.selectNodeContents(html);  // the formula's ink, however its boxes are set
         const number = col.querySelector('.eqno');
-        const need = inner.getBoundingClientRect().width
+        const need = range.getBoundingClientRect().width
             + (number ? number.getBoundingClientRect().width : 0);
         return need > col.getBoundingClientRect().width + 1;
-    }).map(m => (m.closest('[id]') || {}).id + ': ' + m.textContent.slice(0, 40))"""
+    }).map(col => (col.closest('[id]') || {}).id + ': ' + col.textContent.slice(0, 40))"""
 
 
 @pytest.fixture(scope="module", params=[(p, v) for p in PAGES for v in VIEWS],

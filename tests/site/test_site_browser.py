@@ -3,7 +3,9 @@
 Each page is opened by file:// in headless Chromium with every request that would
 leave the machine aborted and recorded, as for a reader offline or on a school
 network. A page must throw no error, log no console error, load every local file it
-asks for, ask nothing of another server, typeset all its math and show no raw TeX.
+asks for, ask nothing of another server, typeset all its math and show no raw TeX,
+and weigh (with everything it loads) at most 2 MB, or a chapter 2.5 MB besides its
+explorers' recordings.
 
 To test a page's explorer, add a test that takes `site_page` (one opened page per
 parameter, shared by the tests of this module) or call `open_offline` with a query
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
@@ -83,8 +86,9 @@ def open_offline(browser, site: Path, rel: str, query: str = "",
 
 
 def wait_for_math(page):
-    # MathJax typesets after load; its startup promise settles when the page is done.
-    page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    # KaTeX's auto-renderer typesets on DOMContentLoaded, before `load`; this waits for
+    # the page to be complete, for a caller that opened it with an earlier wait.
+    page.wait_for_function("document.readyState === 'complete'")
 
 
 @pytest.fixture(scope="module", params=PAGES)
@@ -97,14 +101,16 @@ def site_page(request, browser, site):
 # What a reader sees as prose: the page's main text without code, outputs and typeset math.
 PROSE_JS = """() => {
     const main = (document.querySelector('main') || document.body).cloneNode(true);
-    main.querySelectorAll('pre, code, script, style, mjx-container, .cell_output')
+    main.querySelectorAll('pre, code, script, style, .katex, .cell_output')
         .forEach(e => e.remove());
     return main.textContent;
 }"""
 
+# Formulas, and those KaTeX typeset without error (an error shows as .katex-error).
 MATH_JS = """() => {
     const math = [...document.querySelectorAll('main .math')];
-    return [math.length, math.filter(e => e.querySelector('mjx-container')).length];
+    return [math.length, math.filter(e => e.querySelector('.katex')
+                                      && !e.querySelector('.katex-error')).length];
 }"""
 
 
@@ -127,6 +133,23 @@ def test_math_is_typeset_and_no_raw_tex_shows(site_page):
     # A TeX command or a caret power in text (a link's text taken from a heading with
     # math, a bibliography field) shows raw: "\\pi/2", "1/N^2", "\\emph".
     assert re.findall(r"\\[A-Za-z]+|\w\^[\w{]", prose) == []
+
+
+PAGE_BYTES = 2_000_000  # a page without an explorer, with everything it loads
+CHAPTER_BYTES = 2_500_000  # a chapter: its explorers' recordings plus this
+EXPLORER_BYTES_JS = """() => [...document.querySelectorAll('.cl-explorer')]
+    .reduce((n, e) => n + new Blob([e.outerHTML]).size, 0)"""
+
+
+def test_page_weight(site_page):
+    # Everything the page loaded, by the size of each file on disk (once per file).
+    files = {Path(unquote(urlparse(u).path)) for u in site_page.loaded}
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    explorers = site_page.page.evaluate(EXPLORER_BYTES_JS)
+    budget = explorers + CHAPTER_BYTES if explorers else PAGE_BYTES
+    heaviest = sorted(files, key=lambda f: -f.stat().st_size if f.is_file() else 0)[:4]
+    assert total <= budget, (f"{total / 1e6:.2f} MB (explorers {explorers / 1e6:.2f} MB); "
+                             f"heaviest: {[f.name for f in heaviest]}")
 
 
 def test_no_widget_text_shows_instead_of_a_widget(site_page):
