@@ -11,6 +11,12 @@ reader hears what the picture's titles say after a move (an aria-live status, an
 canvas's name); and the setting the explorer writes into the query string must
 restore the same controls and the same pixels when the link is opened again.
 
+And at a desktop's width and a phone's: an explorer comes alive without moving the page
+(its height when the page's DOM is ready, fallback picture and controls, is its
+height with the canvas), and its smallest tick or axis label is at least 9 CSS px
+tall (the recording's label size in canvas px times the canvas's displayed scale; on
+a phone the panels are stacked).
+
 Timing is not asserted here (a shared CI machine is no stopwatch): the latency
 targets are measured by benchmarks/bench_site.py.
 """
@@ -200,3 +206,44 @@ def test_chapter_explorer_moves_offline_and_its_link_restores_it(browser, site, 
         assert opened.offsite == []
     finally:
         opened.close()
+
+
+PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+             device_scale_factor=3)
+LEGIBLE_PX = 9  # the smallest tick or axis label, in CSS px, on a 390 px phone
+# Each explorer's height when the page's DOM is ready (fallback picture and controls),
+# to compare with its height once the canvas has replaced the picture.
+FIRST_HEIGHTS = """document.addEventListener('DOMContentLoaded', () => {
+    window.clFirstHeights = [...document.querySelectorAll('.cl-explorer')]
+        .map(e => e.getBoundingClientRect().height);
+});"""
+LEGIBILITY = """() => [...document.querySelectorAll('.cl-explorer')].map(root => {
+    const data = JSON.parse(root.querySelector('.cl-data').textContent);
+    const canvas = root.querySelector('canvas');
+    return [root.dataset.explorer, data.label_px * canvas.getBoundingClientRect().width
+            / canvas.width, root.getBoundingClientRect().height];
+})"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_explorer_comes_alive_without_moving_the_page_and_is_legible(browser, site, rel,
+                                                                     width):
+    if 'class="cl-explorer"' not in (site / rel).read_text(encoding="utf-8"):
+        pytest.skip(f"{rel}: no explorer")
+    view = PHONE if width == 390 else {"viewport": {"width": 1280, "height": 900}}
+    context = browser.new_context(**view)
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
+        ("file:", "data:", "blob:", "about:")) else r.abort())
+    context.add_init_script(FIRST_HEIGHTS)
+    try:
+        page = context.new_page()
+        page.goto((site / rel).as_uri(), wait_until="load")
+        page.wait_for_function(RENDERED, timeout=30_000)
+        first = page.evaluate("window.clFirstHeights")
+        now = page.evaluate(LEGIBILITY)
+        for (name, label_px, height), before in zip(now, first, strict=True):
+            assert abs(height - before) <= 1, f"{name}: {before:.0f} px, then {height:.0f}"
+            assert label_px >= LEGIBLE_PX, f"{name}: labels {label_px:.1f} px tall"
+    finally:
+        context.close()

@@ -11,6 +11,12 @@ A recorded explorer's HTML output holds the data as the text of
 (standard alphabet, with padding). The blob is zlib (RFC 1950) at level 9 of the
 *raw bytes* below. Next to it, ``class="cl-bg"`` holds the background PNG (the fixed
 frame) in base64, and the ``cl-fallback`` image the PNG of the default setting.
+``<script type="application/json" class="cl-data">`` holds what the page needs before
+the blob is inflated (the controls and their layout are built at once, so nothing
+moves when the canvas arrives): ``controls`` (as in the header), ``w`` and ``h``,
+``panels`` (the figure's full-height columns ``[left, right)`` in px, which a narrow
+page stacks; ``[]`` for one panel) and ``label_px`` (the smallest tick or axis label's
+height in canvas px).
 
 The raw bytes
 -------------

@@ -414,9 +414,11 @@ def record(explorer, web_grid=None, *, name=None, max_bytes: int = MAX_BYTES,
     ], total)
     blob = pack(meta, tables.pool, list(tables.frames), combos)
     explorer_id = _explorer_id(name, blob)
+    data = {"controls": meta["controls"], "w": meta["w"], "h": meta["h"],
+            "panels": _panels(explorer), "label_px": _label_px(explorer)}
     setting = ", ".join(f"{c['label']} {c['values'][c['default']]}" for c in meta["controls"])
     alt = "; ".join(said) + f". Setting: {setting}" if said else f"Setting: {setting}"
-    page = _html(explorer_id, blob, background, png, meta, alt)
+    page = _html(explorer_id, blob, background, png, meta, alt, data)
     size = len(page.encode())
     if size > max_bytes:
         refuse(size)
@@ -436,7 +438,41 @@ def _meta(encoder: FrameEncoder, tables: Tables, controls: list, n_combos: int) 
     }
 
 
-def _html(explorer_id, blob, background, png, meta, alt) -> str:
+def _panels(explorer) -> list[list[int]]:
+    """The figure's panels as full-height columns [left, right) in canvas px.
+
+    The website stacks them on a narrow page (explorer.js, ``stacking``). Only a single
+    row of two or more axes is split: each boundary lies in the gap between one axes'
+    tight box (ticks, labels, title) and the next one's; anything else gives [].
+    """
+    axes = sorted(explorer.axes, key=lambda ax: ax.get_position().x0)
+    rows = {round(ax.get_position().y0, 3) for ax in axes}
+    if len(axes) < 2 or len(rows) > 1:
+        return []
+    renderer = explorer.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in axes]
+    width = explorer.canvas.get_width_height()[0]
+    cuts = [0]
+    for left, right in zip(boxes, boxes[1:], strict=False):
+        cuts.append(round(min(right.x0, (left.x1 + right.x0) / 2)))
+    cuts.append(width)
+    return [[a, b] for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def _label_px(explorer) -> float:
+    """The smallest tick or axis label's height in canvas px (font size x dpi / 72)."""
+    sizes = [t.get_fontsize() for ax in explorer.axes
+             for t in [ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(),
+                       *ax.get_yticklabels()] if t.get_text()]
+    return round(min(sizes) * explorer.fig.dpi / 72, 2) if sizes else 0.0
+
+
+def _json_in_html(data) -> str:
+    # Inside <script>, "</" could end the element early.
+    return json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+
+
+def _html(explorer_id, blob, background, png, meta, alt, data) -> str:
     b64 = base64.b64encode(blob).decode()
     bg = base64.b64encode(background).decode()
     fallback = base64.b64encode(png).decode()
@@ -451,9 +487,11 @@ def _html(explorer_id, blob, background, png, meta, alt) -> str:
     return (
         f'<div class="cl-explorer" id="cl-{explorer_id}" data-explorer="{explorer_id}">'
         f'<img class="cl-fallback" alt="{html.escape(alt)}" '
-        f'width="{meta["w"]}" height="{meta["h"]}" style="max-width:100%;height:auto" '
+        f'width="{meta["w"]}" height="{meta["h"]}" '
+        f'style="display:block;max-width:100%;height:auto" '
         f'src="data:image/png;base64,{fallback}">'
         f'<p class="cl-grid-note" hidden>{note}</p>'
+        f'<script type="application/json" class="cl-data">{_json_in_html(data)}</script>'
         f'<script type="application/octet-stream" class="cl-bg">{bg}</script>'
         f'<script type="application/octet-stream" class="{BLOB_CLASS}">{b64}</script>'
         f"<script>{js}\nclExplorer(document.getElementById(\"cl-{explorer_id}\"));</script>"

@@ -16,7 +16,8 @@
      buildControls(id, controls, state, onMove) -> {panel, link, outputs}
      drawFrame(ctx, bg, rows, t) one frame's rows [style, a, b, c] over the background;
                                  t = {w, h, q, styles, texts, arr}. A frame may come from
-                                 a recording or from a live kernel.
+                                 a recording or from a live kernel. Returns its texts.
+     stacking / drawStacked      on a narrow page, the panels one above another
      settingUrl / syncUrl        the setting in the query string
      makeStats(root)             root.clStats and the cl-drawn / cl-ready events */
 var clExplorer = window.clExplorer || (window.clExplorer = (function () {
@@ -150,6 +151,7 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
         o.input.setAttribute("aria-valuetext", c.label + " " + c.values[state[i]]);
       }
     });
+    if (!canvas) return;
     var setting = controls.map(function (c, i) {
       return c.label + " " + c.values[state[i]];
     }).join(", ");
@@ -251,6 +253,41 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
     return said;
   }
 
+  // -- phones: the panels one above another ----------------------------------------
+  // Panels side by side, shrunk to a phone's width, have labels too small to read.
+  // When the page gives the figure less than STACK_BELOW of its width, each panel
+  // (a full-height column of the figure, [left, right) in canvas px, `data.panels`)
+  // is drawn below the one before it, on a canvas as wide as the widest panel.
+  var STACK_BELOW = 0.75;
+  function stacking(root, data) {
+    var panels = data.panels || [];
+    if (panels.length < 2 || root.clientWidth >= STACK_BELOW * data.w) return null;
+    var w = Math.max.apply(null, panels.map(function (p) { return p[1] - p[0]; }));
+    return {w: w, h: data.h * panels.length, panels: panels};
+  }
+
+  // One frame, stacked: the frame drawn whole on `full` (without the message), then
+  // each panel copied below the previous, then the message (a refusal, the frame's
+  // last row) in the middle of the stacked picture. Returns the texts drawn.
+  function drawStacked(ctx, full, bg, rows, t, stack) {
+    var last = rows.length - 4, body = rows.slice();
+    body[last] = -1;
+    var said = drawFrame(full.getContext("2d"), bg, body, t);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, stack.w, stack.h);
+    stack.panels.forEach(function (p, i) {
+      var pw = p[1] - p[0], dx = Math.round((stack.w - pw) / 2);
+      ctx.drawImage(full, p[0], 0, pw, t.h, dx, i * t.h, pw, t.h);
+    });
+    if (rows[last] >= 0) {
+      var text = t.texts[rows[last + 1]];
+      drawText(ctx, t.styles[rows[last]], text, stack.w / 2, stack.h / 2);
+      said.push(text.replace(/\s+/g, " "));
+    }
+    return said;
+  }
+
   // -- the URL --------------------------------------------------------------------
   // The setting lives in the query string (the # part is the page's section links),
   // under keys namespaced by this explorer's id; defaults are left out.
@@ -296,22 +333,31 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
   }
 
   // -- a recorded explorer --------------------------------------------------------
-  function start(root, buf, bg) {
+  // The controls are built at once, from the explorer's data in the page (uncompressed
+  // JSON), so their box is there at the first paint; the canvas takes the fallback
+  // picture's place, of the same size, when the recording is decoded. Nothing on the
+  // page moves when the explorer comes alive.
+  function start(root, buf, bg, live) {
     var id = root.dataset.explorer;
-    var data = decode(buf), meta = data.meta, controls = meta.controls;
-    var nart = meta.n_artists;
+    var data = decode(buf), meta = data.meta, controls = live.controls, state = live.state;
+    var nart = meta.n_artists, stack = live.stack, ui = live.ui;
     var tables = {w: meta.w, h: meta.h, q: meta.q, styles: meta.styles, texts: meta.texts,
                   arr: data.arr};
-    var state = readState(id, controls, location.search);
-    var canvas = makeCanvas(meta.w, meta.h);
+    var canvas = stack ? makeCanvas(stack.w, stack.h) : makeCanvas(meta.w, meta.h);
     var ctx = canvas.getContext("2d");
-    var ui = buildControls(id, controls, state, moved);
+    var full = null;
+    if (stack) {
+      full = document.createElement("canvas");
+      full.width = meta.w; full.height = meta.h;
+    }
     var link = ui.link;
 
     var said = [];
     function render() {
       var f = data.combos[comboOf(controls, state)];
-      said = drawFrame(ctx, bg, data.frames.subarray(f * nart * 4, (f + 1) * nart * 4), tables);
+      var rows = data.frames.subarray(f * nart * 4, (f + 1) * nart * 4);
+      said = stack ? drawStacked(ctx, full, bg, rows, tables, stack)
+                   : drawFrame(ctx, bg, rows, tables);
       root.dataset.frame = f;
     }
 
@@ -341,11 +387,9 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
     link.href = settingUrl(id, controls, state);
     var fallback = root.querySelector(".cl-fallback");
     root.insertBefore(canvas, fallback);
-    root.insertBefore(ui.panel, fallback);
     fallback.hidden = true;
     fallback.style.display = "none";
-    var note = root.querySelector(".cl-grid-note");
-    if (note) { note.hidden = false; note.style.cssText = "font-size:0.8em;margin:0"; }
+    live.onMove = moved;
     stats.ready();
   }
 
@@ -354,13 +398,33 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
       return;  // without DecompressionStream the fallback picture stays
     }
     root.dataset.ready = "1";
+    var data = JSON.parse(root.querySelector(".cl-data").textContent);
+    var id = root.dataset.explorer, controls = data.controls;
+    var state = readState(id, controls, location.search);
+    var live = {controls: controls, state: state, stack: stacking(root, data), onMove: null};
+    var fallback = root.querySelector(".cl-fallback");
+    if (live.stack) {  // the picture's box becomes the stacked canvas's at once
+      fallback.style.width = live.stack.w + "px";
+      fallback.style.aspectRatio = live.stack.w + " / " + live.stack.h;
+      fallback.style.objectFit = "contain";
+    }
+    live.ui = buildControls(id, controls, state, function (ev) {
+      if (live.onMove) live.onMove(ev);
+      else readouts(null, controls, live.ui.outputs, state);  // the recording still loads
+    });
+    readouts(null, controls, live.ui.outputs, state);
+    var note = root.querySelector(".cl-grid-note");
+    root.insertBefore(live.ui.panel, note);
+    note.hidden = false;
+    note.style.cssText = "font-size:0.8em;margin:0";
+
     var bg = new Image();
     var bgReady = new Promise(function (ok, fail) { bg.onload = ok; bg.onerror = fail; });
     bg.src = "data:image/png;base64," + root.querySelector(".cl-bg").textContent.trim();
     var stream = new Blob([bytes(root.querySelector(".cl-blob").textContent)]).stream()
       .pipeThrough(new DecompressionStream("deflate"));
     Promise.all([new Response(stream).arrayBuffer(), bgReady]).then(function (r) {
-      start(root, r[0], bg);
+      start(root, r[0], bg, live);
     }).catch(function (e) {
       root.dataset.error = String(e);  // keep the fallback picture; never throw at the reader
     });
@@ -373,6 +437,7 @@ var clExplorer = window.clExplorer || (window.clExplorer = (function () {
   clExplorer.buildControls = buildControls;
   clExplorer.makeCanvas = makeCanvas;
   clExplorer.drawFrame = drawFrame;
+  clExplorer.stacking = stacking;
   clExplorer.settingUrl = settingUrl;
   clExplorer.syncUrl = syncUrl;
   clExplorer.makeStats = makeStats;
