@@ -73,22 +73,29 @@ def setup(app):
             rel = {d: Path(env.doc2path(d)).resolve().relative_to(ROOT).as_posix()
                    for d in toc_order}
             stats = load()
+            found = rows(stats, [rel[d] for d in toc_order])
+            # Versions shared by every chapter are said once, under a narrower table.
+            shared = len({r[3:] for r in found}) == 1 and all(found[0][3:])
+            columns = COLUMNS[:3] if shared else COLUMNS
             table = nodes.table(classes=["execution-stats"])
-            group = nodes.tgroup(cols=len(COLUMNS))
+            group = nodes.tgroup(cols=len(columns))
             table += group
-            group.extend(nodes.colspec(colwidth=1) for _ in COLUMNS)
+            group.extend(nodes.colspec(colwidth=1) for _ in columns)
             head = nodes.thead()
-            head += _row(nodes, COLUMNS)
+            head += _row(nodes, columns)
             body = nodes.tbody()
-            for doc, cells in zip(toc_order, rows(stats, [rel[d] for d in toc_order]),
-                                  strict=True):
+            for doc, cells in zip(toc_order, found, strict=True):
                 link = addnodes.pending_xref("", refdomain="std", reftype="doc",
                                              reftarget="/" + doc, refexplicit=False)
                 link += nodes.Text(doc)
-                body += _row(nodes, (link, *cells[1:]))
+                body += _row(nodes, (link, *cells[1:len(columns)]))
             group += head
             group += body
-            return [table]
+            if not shared:
+                return [table]
+            names = ("Python", *PACKAGES)
+            said = ", ".join(f"{n} {v}" for n, v in zip(names, found[0][3:], strict=True))
+            return [table, nodes.paragraph(text=f"Every chapter ran with {said}.")]
 
     app.add_directive("execution-stats", ExecutionStats)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -20,6 +20,12 @@ every page):
   a role ARIA 1.3 deprecates, inside ``role="list"``; a list's items are
   ``role="listitem"``.
 
+For keyboard readers: a chapter with an explorer gets a second skip link, "Skip to
+the explorer", beside the theme's "Skip to main content".
+
+For readers who download a chapter: the download button's notebook is the reader
+edition (``reader_sources``).
+
 For the page's weight (tests/site/test_site_browser.py weighs every page):
 
 - pydata-sphinx-theme loads Font Awesome twice: its stylesheet has the icon font and
@@ -32,7 +38,10 @@ For the page's weight (tests/site/test_site_browser.py weighs every page):
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 REWRITES = [
     (re.compile(r'<summary aria-label="Toggle hidden content">'), "<summary>"),
@@ -40,6 +49,9 @@ REWRITES = [
     (re.compile(r'(<i class="theme-switch [^"]*"[^>]*?) title="[^"]*"></i>'),
      r'\1 aria-hidden="true"></i>'),
     (re.compile(r'role="doc-biblioentry"'), 'role="listitem"'),
+    # (Layout, not accessibility: site.css wraps this one code block's long pip line.)
+    (re.compile(r'<pre><span></span><span class="c1"># Colab only'),
+     '<pre class="cl-wrap"><span></span><span class="c1"># Colab only'),
 ]
 
 
@@ -50,14 +62,44 @@ KATEX = [re.compile(r'<link rel="stylesheet" type="text/css" href="[^"]*/(?:vend
                    r'\.js[^"]*"></script>\n?')]
 
 
+SKIP_LINK = ('<div id="pst-skip-link" class="skip-link d-print-none">'
+             '<a href="#main-content">Skip to main content</a></div>')
+EXPLORER = re.compile(r'<div class="cl-explorer" id="(cl-[\w-]+)"')
+
+
 def mend(html: str) -> str:
     for pattern, replacement in REWRITES:
         html = pattern.sub(replacement, html)
+    # A chapter's first explorer is a hundred or more Tab presses down the page (each
+    # code cell has a copy button): a second skip link, beside the theme's, goes there.
+    explorer = EXPLORER.search(html)
+    if explorer and SKIP_LINK in html:
+        html = html.replace(SKIP_LINK, SKIP_LINK + '\n<div class="skip-link d-print-none">'
+                            f'<a href="#{explorer.group(1)}">Skip to the explorer</a></div>', 1)
     html = FONTAWESOME_JS.sub("", html)
     if 'class="math' not in html:
         for pattern in KATEX:
             html = pattern.sub("", html)
     return html
+
+
+def reader_sources(outdir: Path) -> None:
+    """The page's download button gives the reader notebook, as Colab gets it.
+
+    The theme links the notebook's copy under _sources/, which is the MyST source
+    (directives and roles show raw in Jupyter); each is replaced by the plain-Jupyter
+    edition tools/reader_notebooks.py writes for Colab.
+    """
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import reader_notebooks
+
+    base_url, labels = reader_notebooks.site_url(), reader_notebooks.book_labels()
+    for source in (outdir / "_sources").rglob("*.ipynb"):
+        rel = source.relative_to(outdir / "_sources").as_posix()
+        nb = nbformat.read(ROOT / rel, as_version=4)
+        nbformat.write(reader_notebooks.reader_notebook(nb, rel, base_url, labels), source)
 
 
 def mend_site(app, exception):
@@ -68,6 +110,7 @@ def mend_site(app, exception):
         mended = mend(text)
         if mended != text:
             path.write_text(mended, encoding="utf-8")
+    reader_sources(Path(app.outdir))
 
 
 def setup(app):

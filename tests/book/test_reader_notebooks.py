@@ -168,3 +168,16 @@ def test_folded_cells_stay_folded_and_doc_links_read_as_page_titles(readers):
     assert folded and all(c.metadata["jupyter"]["source_hidden"] for c in folded)
     text = convert("See {doc}`../checklist`.", rel="book/ch/nb.ipynb", labels={})
     assert text.startswith("See [The convergence checklist](")
+
+
+def test_the_sites_download_button_gives_the_reader_notebook(site):
+    # The theme's download button links each page's notebook under _sources/;
+    # book/_ext/postprocess.py puts the reader edition there.
+    for path in NOTEBOOKS:
+        rel = path.relative_to(ROOT).as_posix()
+        page = (site / rel).with_suffix(".html").read_text(encoding="utf-8")
+        assert f'_sources/{rel}"' in page
+        downloaded = nbformat.read(site / "_sources" / rel, as_version=4)
+        assert downloaded.cells[1].get("id") == "reader-edition-note"
+        assert not [c for c in downloaded.cells if c.cell_type == "markdown"
+                    and rn.MYST_LEFTOVERS.search(c.source)], rel

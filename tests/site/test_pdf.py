@@ -74,3 +74,9 @@ def test_explorers_print_their_default_picture(single_page, browser):
                    for img, canvas, controls in printed), printed
     finally:
         opened.close()
+
+
+def test_the_site_links_the_pdf(site):
+    # `make book` writes the PDF at the site's root (tools/build_pdf.py).
+    intro = (site / "book" / "intro.html").read_text(encoding="utf-8")
+    assert f'href="../{PDF_NAME}"' in intro

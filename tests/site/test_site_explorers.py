@@ -247,3 +247,21 @@ def test_explorer_comes_alive_without_moving_the_page_and_is_legible(browser, si
             assert label_px >= LEGIBLE_PX, f"{name}: labels {label_px:.1f} px tall"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_a_skip_link_takes_the_keyboard_to_the_explorer(browser, site, rel):
+    if 'class="cl-explorer"' not in (site / rel).read_text(encoding="utf-8"):
+        pytest.skip(f"{rel}: no explorer")
+    opened = open_offline(browser, site, rel)
+    try:
+        page = opened.page
+        page.wait_for_function(RENDERED, timeout=30_000)
+        page.keyboard.press("Tab")  # the theme's "Skip to main content"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to the explorer"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("!!document.activeElement.closest('.cl-explorer')")
+    finally:
+        opened.close()
