@@ -50,7 +50,7 @@ _STYLE = {
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "legend.fontsize": 8,
+    "legend.fontsize": 9,  # legible where a two-panel figure is shown at 77%
     "legend.frameon": False,
     "image.cmap": "viridis",
 }
