@@ -67,9 +67,22 @@ SKIP_LINK = ('<div id="pst-skip-link" class="skip-link d-print-none">'
 EXPLORER = re.compile(r'<div class="cl-explorer" id="(cl-[\w-]+)"')
 
 
+# An inline code word such as `softmax-before-cross-entropy` cannot wrap, so on a
+# phone it widens its table or heading past the screen. A line break opportunity
+# (<wbr>) after each -, _, . or / inside such a word lets it wrap there and nowhere
+# else (site.css lets span.pre wrap; copying the text copies no extra character).
+INLINE_CODE = re.compile(r'<span class="pre">([^<]{13,})</span>')
+
+
+def breakable(match: re.Match) -> str:
+    return ('<span class="pre">' + re.sub(r"([-_./])(?=\w)", r"\1<wbr>", match.group(1))
+            + "</span>")
+
+
 def mend(html: str) -> str:
     for pattern, replacement in REWRITES:
         html = pattern.sub(replacement, html)
+    html = INLINE_CODE.sub(breakable, html)
     # A chapter's first explorer is a hundred or more Tab presses down the page (each
     # code cell has a copy button): a second skip link, beside the theme's, goes there.
     explorer = EXPLORER.search(html)

@@ -8,7 +8,8 @@ Each page (offline, by file://) in light and dark colours, at a desktop width
   and book/_static/a11y.css mend what they get wrong);
 - every image has alt text that says something: not empty, not a file path, not
   a copy of its caption;
-- at 1280 no typeset formula is wider than the text column.
+- at 1280 no typeset formula is wider than the text column;
+- at 390 the page never scrolls sideways and no formula is cut off at its left.
 
 A search for a word of the book, offline, lists the pages with no page or console
 error (Sphinx's search would fetch each result page for a snippet; file:// refuses).
@@ -94,6 +95,24 @@ def test_no_formula_is_wider_than_its_column(viewed_page):
     if viewed_page.view != "light-1280":
         pytest.skip("checked at the desktop width")
     assert viewed_page.page.evaluate(WIDE_MATH) == []
+
+
+# On a phone: the page never scrolls sideways (long inline code wraps, tables fit),
+# and a formula wider than the screen starts at its left edge (it scrolls inside its
+# own box) instead of being cut off where nothing can scroll to.
+PHONE_LAYOUT = """() => [document.documentElement.scrollWidth,
+    [...document.querySelectorAll('main div.math .katex-html')]
+        .filter(h => h.getBoundingClientRect().left
+                     < h.closest('div.math').getBoundingClientRect().left - 1)
+        .map(h => h.textContent.slice(0, 30))]"""
+
+
+def test_a_phone_never_scrolls_the_page_sideways(viewed_page):
+    if viewed_page.view != "light-390":
+        pytest.skip("checked at the phone's width")
+    width, cut = viewed_page.page.evaluate(PHONE_LAYOUT)
+    assert width <= 390, f"the page is {width} px wide"
+    assert cut == [], f"formulas cut off at the left: {cut}"
 
 
 def test_search_works_offline(browser, site):
