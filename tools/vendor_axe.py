@@ -6,17 +6,16 @@
 tests/site/test_site_a11y.py runs axe-core (WCAG 2.0/2.1/2.2 A and AA) in every page
 of the built site, offline, so the script must be on disk: this fetches the
 `axe-core` package from the npm registry with `npm pack` and keeps `axe.min.js` and
-its licence in tests/site/vendor/axe-core/.
+its licence in tests/site/vendor/axe-core/ (tools/npm_package.py).
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
+
+from npm_package import unpacked
 
 ROOT = Path(__file__).resolve().parents[1]
 DEST = ROOT / "tests" / "site" / "vendor" / "axe-core"
@@ -25,13 +24,7 @@ VERSION = "4.14.1"
 
 def main(argv: list[str]) -> int:
     version = argv[0] if argv else VERSION
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", f"axe-core@{version}", "--silent"],
-                       cwd=tmp, check=True, capture_output=True)
-        (tarball,) = Path(tmp).glob("axe-core-*.tgz")
-        with tarfile.open(tarball) as tar:
-            tar.extractall(tmp, filter="data")
-        pkg = Path(tmp) / "package"
+    with unpacked("axe-core", version) as pkg:
         if DEST.exists():
             shutil.rmtree(DEST)
         DEST.mkdir(parents=True)

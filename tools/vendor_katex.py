@@ -14,11 +14,10 @@ book/_static/vendor/katex/; `katex_css_path` in _config.yml points there.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
+
+from npm_package import unpacked
 
 ROOT = Path(__file__).resolve().parents[1]
 DEST = ROOT / "book" / "_static" / "vendor" / "katex"
@@ -32,20 +31,15 @@ def bundled_version() -> str:
 
 def main(argv: list[str]) -> int:
     version = argv[0] if argv else bundled_version()
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", f"katex@{version}", "--silent"],
-                       cwd=tmp, check=True, capture_output=True)
-        (tarball,) = Path(tmp).glob("katex-*.tgz")
-        with tarfile.open(tarball) as tar:
-            tar.extractall(tmp, filter="data")
-        dist = Path(tmp) / "package" / "dist"
+    with unpacked("katex", version) as pkg:
+        dist = pkg / "dist"
         if DEST.exists():
             shutil.rmtree(DEST)
         (DEST / "fonts").mkdir(parents=True)
         shutil.copy2(dist / "katex.min.css", DEST / "katex.min.css")
         for font in (dist / "fonts").glob("*.woff2"):
             shutil.copy2(font, DEST / "fonts" / font.name)
-        shutil.copy2(Path(tmp) / "package" / "LICENSE", DEST / "LICENSE")
+        shutil.copy2(pkg / "LICENSE", DEST / "LICENSE")
     (DEST / "README.md").write_text(
         f"KaTeX {version} (npm package `katex`, MIT, see LICENSE): `dist/katex.min.css`\n"
         "and its WOFF2 fonts, so the website typesets math with no network (the script\n"
