@@ -21,19 +21,10 @@ import json
 
 import pytest
 from conftest import ROOT
-from test_site_browser import PAGES, open_offline
+from test_site_browser import PAGES, VIEWS, open_offline
 
 AXE = (ROOT / "tests" / "site" / "vendor" / "axe-core" / "axe.min.js").read_text()
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
-VIEWS = {
-    "light-1280": dict(color_scheme="light", viewport={"width": 1280, "height": 900}),
-    "dark-1280": dict(color_scheme="dark", viewport={"width": 1280, "height": 900}),
-    "light-390": dict(color_scheme="light", viewport={"width": 390, "height": 844},
-                      is_mobile=True, has_touch=True, device_scale_factor=3),
-    "dark-390": dict(color_scheme="dark", viewport={"width": 390, "height": 844},
-                     is_mobile=True, has_touch=True, device_scale_factor=3),
-}
-
 RUN_AXE = """async tags => {
     const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, preload: false,
                                        resultTypes: ['violations']});

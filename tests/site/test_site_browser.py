@@ -53,14 +53,29 @@ class OfflinePage:
         self.page.context.close()
 
 
+# The views readers open pages in: light and dark colours (the theme follows the
+# system's), at a desktop's width and a phone's.
+VIEWS = {
+    "light-1280": dict(color_scheme="light", viewport={"width": 1280, "height": 900}),
+    "dark-1280": dict(color_scheme="dark", viewport={"width": 1280, "height": 900}),
+    "light-390": dict(color_scheme="light", viewport={"width": 390, "height": 844},
+                      is_mobile=True, has_touch=True, device_scale_factor=3),
+    "dark-390": dict(color_scheme="dark", viewport={"width": 390, "height": 844},
+                     is_mobile=True, has_touch=True, device_scale_factor=3),
+}
+
+
 def open_offline(browser, site: Path, rel: str, query: str = "",
-                 typeset: bool = True, **context_options) -> OfflinePage:
+                 typeset: bool = True, init_script: str | None = None,
+                 **context_options) -> OfflinePage:
     """Open site/rel (plus a ?query) offline and wait until its math is typeset.
 
-    `context_options` go to the browser context: e.g. viewport={...},
-    color_scheme="dark" (the theme follows the reader's system colours).
+    `context_options` go to the browser context: e.g. one of VIEWS. `init_script`
+    runs in the page before any of its own scripts.
     """
     context = browser.new_context(**context_options)
+    if init_script:
+        context.add_init_script(init_script)
     opened = OfflinePage(page=None, rel=rel, url=(site / rel).as_uri() + query)
 
     def route(r):

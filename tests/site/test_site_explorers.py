@@ -28,7 +28,7 @@ import re
 import nbformat
 import pytest
 from conftest import ROOT
-from test_site_browser import CHAPTERS, MATH_JS, open_offline
+from test_site_browser import CHAPTERS, MATH_JS, VIEWS, open_offline
 
 from convergence_lab.recording import CANVAS_HASH_JS
 
@@ -208,8 +208,6 @@ def test_chapter_explorer_moves_offline_and_its_link_restores_it(browser, site, 
         opened.close()
 
 
-PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-             device_scale_factor=3)
 LEGIBLE_PX = 9  # the smallest tick or axis label, in CSS px, on a 390 px phone
 # Each explorer's height when the page's DOM is ready (fallback picture and controls),
 # to compare with its height once the canvas has replaced the picture.
@@ -231,14 +229,10 @@ def test_explorer_comes_alive_without_moving_the_page_and_is_legible(browser, si
                                                                      width):
     if 'class="cl-explorer"' not in (site / rel).read_text(encoding="utf-8"):
         pytest.skip(f"{rel}: no explorer")
-    view = PHONE if width == 390 else {"viewport": {"width": 1280, "height": 900}}
-    context = browser.new_context(**view)
-    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
-        ("file:", "data:", "blob:", "about:")) else r.abort())
-    context.add_init_script(FIRST_HEIGHTS)
+    opened = open_offline(browser, site, rel, init_script=FIRST_HEIGHTS,
+                          **VIEWS[f"light-{width}"])
     try:
-        page = context.new_page()
-        page.goto((site / rel).as_uri(), wait_until="load")
+        page = opened.page
         page.wait_for_function(RENDERED, timeout=30_000)
         first = page.evaluate("window.clFirstHeights")
         now = page.evaluate(LEGIBILITY)
@@ -246,7 +240,7 @@ def test_explorer_comes_alive_without_moving_the_page_and_is_legible(browser, si
             assert abs(height - before) <= 1, f"{name}: {before:.0f} px, then {height:.0f}"
             assert label_px >= LEGIBLE_PX, f"{name}: labels {label_px:.1f} px tall"
     finally:
-        context.close()
+        opened.close()
 
 
 @pytest.mark.parametrize("rel", CHAPTERS)
