@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chromium import ARGS, chromium_path
+from chromium import ARGS, LOCAL_SCHEMES, chromium_path
 
 ROOT = Path(__file__).resolve().parents[1]
 PDF_NAME = "why-wont-it-converge.pdf"
@@ -63,8 +63,8 @@ def print_pdf(page: Path, pdf: Path, browser=None) -> None:
                 launched.close()
     context = browser.new_context()
     try:
-        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
-            ("file:", "data:", "blob:")) else r.abort())
+        context.route("**/*", lambda r: r.continue_()
+                      if r.request.url.startswith(LOCAL_SCHEMES) else r.abort())
         tab = context.new_page()
         tab.goto(page.as_uri(), wait_until="load", timeout=120_000)
         pdf.parent.mkdir(parents=True, exist_ok=True)

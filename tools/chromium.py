@@ -10,6 +10,8 @@ import os
 import shutil
 
 BROWSERS = ("chromium", "google-chrome", "chromium-browser")
+# Requests a page may make offline; any other would leave the machine.
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 

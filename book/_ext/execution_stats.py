@@ -93,8 +93,8 @@ def setup(app):
             group += body
             if not shared:
                 return [table]
-            names = ("Python", *PACKAGES)
-            said = ", ".join(f"{n} {v}" for n, v in zip(names, found[0][3:], strict=True))
+            said = ", ".join(f"{n} {v}"
+                             for n, v in zip(COLUMNS[3:], found[0][3:], strict=True))
             return [table, nodes.paragraph(text=f"Every chapter ran with {said}.")]
 
     app.add_directive("execution-stats", ExecutionStats)

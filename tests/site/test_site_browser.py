@@ -22,9 +22,8 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
+from chromium import LOCAL_SCHEMES
 from conftest import ROOT
-
-LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 
 def toc_pages():
